@@ -1,0 +1,725 @@
+//! The decision procedure for one request against the policies that apply to it.
+//!
+//! Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html ;
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html ;
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html ;
+//! https://docs.aws.amazon.com/kms/latest/developerguide/policy-evaluation.html ;
+//! https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html
+
+use std::sync::Arc;
+
+use super::caller::{Caller, CallerKind, PrincipalMatch};
+use super::context::Context;
+use super::decision::*;
+use crate::policy::model::{Effect, Policy, PolicyType, PrincipalEntry, Statement};
+
+/// One authorization request.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub caller: &'a Caller,
+    /// As the service names it, e.g. `s3:PutObject`.
+    pub action: &'a str,
+    /// The resource ARN, or `*` for actions without a resource.
+    pub resource: &'a str,
+    /// The account that owns the resource, when known.
+    pub resource_account: Option<&'a str>,
+    pub context: &'a Context,
+}
+
+/// One level of an organization (root, an OU, the account) and the SCPs or RCPs attached there.
+#[derive(Debug, Clone)]
+pub struct OrgLevel {
+    pub id: String,
+    /// Empty means none were written: AWS never lets a level have none, and FullAWSAccess is
+    /// attached by default, so such a level allows everything.
+    pub policies: Vec<Arc<Policy>>,
+}
+
+/// A KMS grant (Part B 5.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// The grant's name in reports.
+    pub name: Arc<str>,
+    pub index: usize,
+    /// The grantee (a role covers the role's sessions, A13).
+    pub grantee: PrincipalEntry,
+    /// Operations without the `kms:` prefix, e.g. `Decrypt`.
+    pub operations: Vec<String>,
+    pub constraints: Option<GrantConstraints>,
+}
+
+/// Encryption-context constraints of a grant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantConstraints {
+    /// The request's encryption context must contain these pairs.
+    Subset(Vec<(String, String)>),
+    /// The request's encryption context must be exactly these pairs.
+    Equals(Vec<(String, String)>),
+}
+
+/// How the resource's own policy takes part in the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceRules {
+    /// Same account: identity or resource policy suffices; cross-account: both.
+    Standard,
+    /// An S3 object or bucket. `allows_apply` is false for an object owned by another account
+    /// than the bucket owner: bucket-policy Allows then do not reach it (its Denies still do).
+    S3 { allows_apply: bool },
+    /// A KMS key: the key policy must allow, directly or by delegating to the account; grants.
+    KmsKey,
+    /// `sts:AssumeRole*` on a role: the trust policy must name the caller (or its account).
+    RoleTrust,
+}
+
+/// The policies that apply to one request. The world decides which apply (it knows the
+/// organization, the management account, who has a boundary); the engine decides how.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicySet<'a> {
+    pub identity: &'a [Arc<Policy>],
+    pub boundary: Option<&'a Policy>,
+    pub session: Option<&'a Policy>,
+    pub resource: Option<&'a Policy>,
+    pub rules: ResourceRules,
+    /// The SCP path of the caller's account, when SCPs apply to this caller.
+    pub scps: Option<&'a [OrgLevel]>,
+    /// The RCP path of the resource's account, when RCPs apply to this resource.
+    pub rcps: Option<&'a [OrgLevel]>,
+    /// Set when the request comes through a VPC endpoint; `Some(None)` is the default
+    /// endpoint policy (full access).
+    pub endpoint: Option<Option<&'a Policy>>,
+    pub grants: &'a [Grant],
+}
+
+impl<'a> PolicySet<'a> {
+    /// A set with identity policies only.
+    pub fn identity_only(identity: &'a [Arc<Policy>]) -> PolicySet<'a> {
+        PolicySet {
+            identity,
+            boundary: None,
+            session: None,
+            resource: None,
+            rules: ResourceRules::Standard,
+            scps: None,
+            rcps: None,
+            endpoint: None,
+            grants: &[],
+        }
+    }
+}
+
+/// Where a matching statement sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    Scp(usize),
+    Rcp(usize),
+    Endpoint,
+    Boundary,
+    Session,
+    Identity,
+    Resource,
+}
+
+impl Layer {
+    /// Decision A12: the order in which a denial names the denying layer.
+    fn deny_rank(self) -> usize {
+        match self {
+            Layer::Scp(_) => 0,
+            Layer::Rcp(_) => 1,
+            Layer::Endpoint => 2,
+            Layer::Boundary => 3,
+            Layer::Session => 4,
+            Layer::Identity => 5,
+            Layer::Resource => 6,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit<'p> {
+    layer: Layer,
+    policy: &'p Policy,
+    statement: &'p Statement,
+    principal: PrincipalMatch,
+}
+
+impl Hit<'_> {
+    fn to_ref(&self) -> StatementRef {
+        statement_ref(self.policy, self.statement)
+    }
+}
+
+/// The reference for a statement of a policy.
+pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
+    StatementRef {
+        policy_type: policy.policy_type,
+        policy: policy.name.clone(),
+        sid: statement.sid.clone(),
+        index: statement.index,
+        effect: statement.effect,
+        line: statement.line,
+        grant: false,
+    }
+}
+
+/// The request's action split for lookups (lowercase).
+struct Action {
+    full: String,
+    colon: usize,
+}
+
+impl Action {
+    fn new(action: &str) -> Action {
+        let full = action.to_lowercase();
+        let colon = full.find(':').unwrap_or(full.len());
+        Action { full, colon }
+    }
+    fn service(&self) -> &str {
+        &self.full[..self.colon]
+    }
+    fn name(&self) -> &str {
+        self.full.get(self.colon + 1..).unwrap_or("")
+    }
+}
+
+/// Decides one request.
+pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &mut O) -> Decision {
+    let action = Action::new(request.action);
+    let mut hits: Vec<Hit<'_>> = Vec::new();
+    if let Some(levels) = set.scps {
+        for (i, level) in levels.iter().enumerate() {
+            for p in &level.policies {
+                scan(Layer::Scp(i), p, request, &action, obs, &mut hits);
+            }
+        }
+    }
+    if let Some(levels) = set.rcps {
+        for (i, level) in levels.iter().enumerate() {
+            for p in &level.policies {
+                scan(Layer::Rcp(i), p, request, &action, obs, &mut hits);
+            }
+        }
+    }
+    if let Some(Some(p)) = set.endpoint {
+        scan(Layer::Endpoint, p, request, &action, obs, &mut hits);
+    }
+    if let Some(p) = set.boundary {
+        scan(Layer::Boundary, p, request, &action, obs, &mut hits);
+    }
+    if let Some(p) = set.session {
+        scan(Layer::Session, p, request, &action, obs, &mut hits);
+    }
+    for p in set.identity {
+        scan(Layer::Identity, p, request, &action, obs, &mut hits);
+    }
+    if let Some(p) = set.resource {
+        scan(Layer::Resource, p, request, &action, obs, &mut hits);
+    }
+    decide(request, set, &action, &hits, obs)
+}
+
+/// Evaluates the statements of one policy that could match, recording those that apply.
+fn scan<'p, O: Observer>(
+    layer: Layer,
+    policy: &'p Policy,
+    request: &Request<'_>,
+    action: &Action,
+    obs: &mut O,
+    hits: &mut Vec<Hit<'p>>,
+) {
+    if obs.enabled() {
+        for statement in &policy.statements {
+            let traced = trace_statement(policy, statement, request, action);
+            let applies = traced.1;
+            obs.statement(traced.0);
+            if let Some(principal) = applies {
+                hits.push(Hit {
+                    layer,
+                    policy,
+                    statement,
+                    principal,
+                });
+            }
+        }
+        return;
+    }
+    for statement in policy.candidates(&action.full, action.service()) {
+        if let Some(principal) = applies(policy, statement, request, action) {
+            hits.push(Hit {
+                layer,
+                policy,
+                statement,
+                principal,
+            });
+        }
+    }
+}
+
+/// Whether a statement applies to the request; with what principal match.
+fn applies(
+    policy: &Policy,
+    s: &Statement,
+    request: &Request<'_>,
+    action: &Action,
+) -> Option<PrincipalMatch> {
+    if !s.action.matches(action.service(), action.name()) {
+        return None;
+    }
+    if !resource_matches(policy, s, request) {
+        return None;
+    }
+    let principal = match &s.principal {
+        None => PrincipalMatch::Everyone,
+        Some(p) => {
+            let m = request.caller.match_element(p);
+            if !m.is_match() {
+                return None;
+            }
+            m
+        }
+    };
+    let ctx = request.context;
+    s.conditions
+        .iter()
+        .all(|c| c.evaluate(ctx.get_lower(&c.key_lower), ctx))
+        .then_some(principal)
+}
+
+fn resource_matches(policy: &Policy, s: &Statement, request: &Request<'_>) -> bool {
+    match &s.resource {
+        // A trust policy's statements concern the role itself; a key-policy statement without
+        // Resource applies to nothing.
+        None => policy.policy_type == PolicyType::Trust,
+        Some(r) => {
+            let ctx = request.context;
+            if r.negated {
+                let mut none = true;
+                for p in &r.patterns {
+                    match p.try_matches(request.resource, ctx) {
+                        Some(false) => {}
+                        // A matching entry, or one whose variable has no value, keeps the
+                        // NotResource statement from applying.
+                        Some(true) | None => none = false,
+                    }
+                }
+                none
+            } else {
+                r.patterns.iter().any(|p| p.matches(request.resource, ctx))
+            }
+        }
+    }
+}
+
+/// The full evaluation of one statement, for explanations.
+fn trace_statement(
+    policy: &Policy,
+    s: &Statement,
+    request: &Request<'_>,
+    action: &Action,
+) -> (StatementTrace, Option<PrincipalMatch>) {
+    let action_matched = s.action.matches(action.service(), action.name());
+    let listed = s
+        .action
+        .patterns
+        .iter()
+        .map(|p| p.source.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let action_trace = ElementTrace {
+        matched: action_matched,
+        detail: match (s.action.negated, action_matched) {
+            (false, true) => format!("{} matches Action [{listed}]", request.action),
+            (false, false) => format!("{} is not in Action [{listed}]", request.action),
+            (true, true) => format!("{} is not in NotAction [{listed}]", request.action),
+            (true, false) => format!("{} is excluded by NotAction [{listed}]", request.action),
+        },
+    };
+    let resource_matched = resource_matches(policy, s, request);
+    let resource_trace = ElementTrace {
+        matched: resource_matched,
+        detail: match &s.resource {
+            None if policy.policy_type == PolicyType::Trust => {
+                "no Resource element: the statement concerns the role itself".to_string()
+            }
+            None => "no Resource element: a key-policy statement without Resource applies to nothing"
+                .to_string(),
+            Some(r) => {
+                let listed = r
+                    .patterns
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let element = if r.negated { "NotResource" } else { "Resource" };
+                let verb = if resource_matched { "applies" } else { "does not apply" };
+                format!("{element} [{listed}] {verb} to {}", request.resource)
+            }
+        },
+    };
+    let principal = s.principal.as_ref().map(|p| request.caller.match_element(p));
+    let principal_trace = s.principal.as_ref().zip(principal).map(|(p, m)| {
+        let listed = p
+            .entries
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let element = if p.negated { "NotPrincipal" } else { "Principal" };
+        ElementTrace {
+            matched: m.is_match(),
+            detail: if p.negated {
+                if m.is_match() && request.caller.has_boundary {
+                    format!("{element} [{listed}]: a caller with a permissions boundary is never excluded by NotPrincipal")
+                } else if m.is_match() {
+                    format!("{element} [{listed}] does not list {}", request.caller)
+                } else {
+                    format!("{element} [{listed}] excludes {}", request.caller)
+                }
+            } else {
+                format!("{element} [{listed}] {}", m.describe())
+            },
+        }
+    });
+    let ctx = request.context;
+    let conditions: Vec<ConditionTrace> = s
+        .conditions
+        .iter()
+        .map(|c| {
+            let values = ctx.get_lower(&c.key_lower);
+            ConditionTrace {
+                operator: c.operator.to_string(),
+                key: c.key.clone(),
+                request: values.map(|v| v.to_vec()),
+                policy: c.raw_values.clone(),
+                matched: c.evaluate(values, ctx),
+            }
+        })
+        .collect();
+    let principal_ok = principal.is_none_or(|m| m.is_match());
+    let all = action_matched && resource_matched && principal_ok && conditions.iter().all(|c| c.matched);
+    let trace = StatementTrace {
+        statement: statement_ref(policy, s),
+        principal: principal_trace,
+        action: action_trace,
+        resource: resource_trace,
+        conditions,
+        applies: all,
+    };
+    (trace, all.then(|| principal.unwrap_or(PrincipalMatch::Everyone)))
+}
+
+/// Whether a grant covers the request: grantee, operation and constraints.
+fn grant_matches(grant: &Grant, request: &Request<'_>, action: &Action) -> Option<PrincipalMatch> {
+    if action.service() != "kms"
+        || !grant
+            .operations
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(action.name()))
+    {
+        return None;
+    }
+    let caller = request.caller;
+    let m = caller.match_entry(&grant.grantee);
+    if !m.is_match() {
+        return None;
+    }
+    // Constraints do not apply to DescribeKey and RetireGrant.
+    let constrained = !matches!(action.name(), "describekey" | "retiregrant");
+    if constrained {
+        if let Some(c) = &grant.constraints {
+            let (pairs, exact) = match c {
+                GrantConstraints::Subset(p) => (p, false),
+                GrantConstraints::Equals(p) => (p, true),
+            };
+            let ctx = request.context;
+            for (k, v) in pairs {
+                let key = format!("kms:encryptioncontext:{}", k.to_lowercase());
+                match ctx.get_lower(&key) {
+                    Some([value]) if value == v => {}
+                    _ => return None,
+                }
+            }
+            if exact {
+                let count = ctx
+                    .iter()
+                    .filter(|(k, _, _)| {
+                        k.to_lowercase().starts_with("kms:encryptioncontext:")
+                    })
+                    .count();
+                if count != pairs.len() {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(m)
+}
+
+fn grant_ref(grant: &Grant) -> StatementRef {
+    StatementRef {
+        policy_type: PolicyType::Key,
+        policy: grant.name.clone(),
+        sid: None,
+        index: grant.index,
+        effect: Effect::Allow,
+        line: None,
+        grant: true,
+    }
+}
+
+fn decide<O: Observer>(
+    request: &Request<'_>,
+    set: &PolicySet<'_>,
+    action: &Action,
+    hits: &[Hit<'_>],
+    obs: &mut O,
+) -> Decision {
+    let caller = request.caller;
+    let tracing = obs.enabled();
+    let note = |obs: &mut O, f: &dyn Fn() -> String| {
+        if tracing {
+            obs.note(f());
+        }
+    };
+
+    // 1. An explicit Deny anywhere wins.
+    let mut denies: Vec<&Hit<'_>> = hits.iter().filter(|h| h.statement.effect == Effect::Deny).collect();
+    if !denies.is_empty() {
+        denies.sort_by_key(|h| (h.layer.deny_rank(), h.statement.index));
+        let first = denies[0];
+        note(obs, &|| {
+            format!(
+                "explicit deny: {} matching Deny statement(s); an explicit deny overrides every allow",
+                denies.len()
+            )
+        });
+        return Decision {
+            outcome: Outcome::ExplicitDeny,
+            decided_by: denies.iter().map(|h| h.to_ref()).collect(),
+            denied_by: Some(first.policy.policy_type),
+        };
+    }
+    let allows = |layer: Layer| hits.iter().filter(move |h| h.layer == layer);
+    let implicit = |t: PolicyType| Decision {
+        outcome: Outcome::ImplicitDeny,
+        decided_by: Vec::new(),
+        denied_by: Some(t),
+    };
+
+    // 2. SCPs: every level from the root to the account must allow.
+    if let Some(levels) = set.scps {
+        for (i, level) in levels.iter().enumerate() {
+            if !level.policies.is_empty() && allows(Layer::Scp(i)).next().is_none() {
+                note(obs, &|| format!("no SCP attached at {} allows {}", level.id, request.action));
+                return implicit(PolicyType::Scp);
+            }
+        }
+        note(obs, &|| "SCPs: every level of the organization allows the action".to_string());
+    }
+    // 3. RCPs: RCPFullAWSAccess is attached at every level and cannot be detached, so only
+    //    their Deny statements (handled above) can refuse a request.
+    // 4. VPC endpoint policy.
+    if let Some(endpoint) = set.endpoint {
+        if endpoint.is_some() && allows(Layer::Endpoint).next().is_none() {
+            note(obs, &|| "the VPC endpoint policy does not allow the request".to_string());
+            return implicit(PolicyType::Endpoint);
+        }
+    }
+
+    // 5. Grants.
+    let identity: Vec<&Hit<'_>> = allows(Layer::Identity).collect();
+    // The root user has no identity policies and may do anything its account may.
+    let identity_ok = caller.kind == CallerKind::Root || !identity.is_empty();
+    let boundary_ok = set.boundary.is_none() || allows(Layer::Boundary).next().is_some();
+    let session_ok = match set.session {
+        Some(_) => allows(Layer::Session).next().is_some(),
+        // A federated-user session always carries a session policy; without one nothing passes.
+        None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
+    };
+    let principal_side = caller.is_iam_principal() && identity_ok && boundary_ok && session_ok;
+    let resource_allows: Vec<&Hit<'_>> = match set.rules {
+        ResourceRules::S3 { allows_apply: false } => Vec::new(),
+        _ => allows(Layer::Resource).collect(),
+    };
+    let grants: Vec<(&Grant, PrincipalMatch)> = match set.rules {
+        ResourceRules::KmsKey => set
+            .grants
+            .iter()
+            .filter_map(|g| grant_matches(g, request, action).map(|m| (g, m)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let same_account = caller.is_iam_principal()
+        && caller.account.is_some()
+        && caller.account.as_deref() == request.resource_account;
+    let caps_ok = boundary_ok && session_ok;
+    // A resource-side grant that stands on its own in the same account (Part B 4.3).
+    let direct = |h: &&&Hit<'_>| match h.principal {
+        PrincipalMatch::Everyone | PrincipalMatch::Exact | PrincipalMatch::Service => true,
+        PrincipalMatch::RoleOfSession => caps_ok,
+        PrincipalMatch::Account | PrincipalMatch::None => false,
+    };
+    let refs = |v: &[&Hit<'_>]| v.iter().map(|h| h.to_ref()).collect::<Vec<_>>();
+    let allowed = |decided_by: Vec<StatementRef>| Decision {
+        outcome: Outcome::Allowed,
+        decided_by,
+        denied_by: None,
+    };
+
+    match set.rules {
+        ResourceRules::KmsKey => {
+            let direct_hits: Vec<&Hit<'_>> = resource_allows.iter().copied().filter(|h| {
+                if same_account { direct(&h) } else { h.principal != PrincipalMatch::Account }
+            }).collect();
+            let deleg_hits: Vec<&Hit<'_>> = resource_allows
+                .iter()
+                .copied()
+                .filter(|h| h.principal == PrincipalMatch::Account)
+                .collect();
+            let grant_direct: Vec<&(&Grant, PrincipalMatch)> =
+                grants.iter().filter(|(_, m)| *m != PrincipalMatch::Account).collect();
+            if !grant_direct.is_empty() && caps_ok {
+                note(obs, &|| "a KMS grant allows the operation for this caller".to_string());
+                return allowed(grant_direct.iter().map(|(g, _)| grant_ref(g)).collect());
+            }
+            if same_account {
+                if !direct_hits.is_empty() {
+                    note(obs, &|| "the key policy names the caller directly: that alone allows (same account)".to_string());
+                    return allowed(refs(&direct_hits));
+                }
+                if !deleg_hits.is_empty() && principal_side {
+                    note(obs, &|| "the key policy delegates to the account, and the caller's IAM policies allow".to_string());
+                    let mut by = refs(&deleg_hits);
+                    by.extend(refs(&identity));
+                    return allowed(by);
+                }
+            } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && principal_side {
+                note(obs, &|| "cross-account: the key policy allows the caller (or its account) and the caller's IAM policies allow".to_string());
+                let mut by = refs(&direct_hits);
+                by.extend(refs(&deleg_hits));
+                by.extend(refs(&identity));
+                return allowed(by);
+            }
+            // Implicit deny. Decision A6: in the key's own account KMS names the key policy
+            // ("no resource-based policy allows") even when the policy delegates and IAM lacks
+            // the action; across accounts it names the side that is missing.
+            let key_side = !direct_hits.is_empty() || !deleg_hits.is_empty() || !grants.is_empty();
+            let missing = if !key_side {
+                PolicyType::Key
+            } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && !identity_ok {
+                if same_account { PolicyType::Key } else { PolicyType::Identity }
+            } else if !boundary_ok {
+                PolicyType::PermissionsBoundary
+            } else if !session_ok {
+                PolicyType::Session
+            } else if same_account {
+                PolicyType::Key
+            } else {
+                PolicyType::Identity
+            };
+            note(obs, &|| explain_missing(missing, same_account));
+            implicit(missing)
+        }
+        ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
+            let trust = set.rules == ResourceRules::RoleTrust;
+            if !caller.is_iam_principal() {
+                // Anonymous callers and services: only a resource-policy statement naming them
+                // (or everyone) can allow.
+                let granting: Vec<&Hit<'_>> = resource_allows.to_vec();
+                if !granting.is_empty() {
+                    note(obs, &|| "the resource policy allows this caller".to_string());
+                    return allowed(refs(&granting));
+                }
+                note(obs, &|| "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string());
+                return implicit(resource_type(set));
+            }
+            if same_account {
+                let direct_hits: Vec<&Hit<'_>> = resource_allows.iter().copied().filter(|h| direct(&h)).collect();
+                let account_hits: Vec<&Hit<'_>> = resource_allows
+                    .iter()
+                    .copied()
+                    .filter(|h| h.principal == PrincipalMatch::Account)
+                    .collect();
+                let mut by = Vec::new();
+                let identity_grants = principal_side && (!trust || !account_hits.is_empty());
+                if identity_grants {
+                    by.extend(refs(&identity));
+                    by.extend(refs(&account_hits));
+                }
+                by.extend(refs(&direct_hits));
+                if !by.is_empty() || (identity_grants && caller.kind == CallerKind::Root) {
+                    note(obs, &|| {
+                        if trust {
+                            "the trust policy allows this caller".to_string()
+                        } else {
+                            "same account: an Allow in the identity policies or a direct grant in the resource policy suffices".to_string()
+                        }
+                    });
+                    return allowed(by);
+                }
+                // Which layer is missing, in the order of Part B 4.10.
+                let role_grant = resource_allows
+                    .iter()
+                    .any(|h| h.principal == PrincipalMatch::RoleOfSession);
+                let missing = if trust && (resource_allows.is_empty() || !identity_ok) {
+                    if resource_allows.is_empty() { PolicyType::Trust } else { PolicyType::Identity }
+                } else if role_grant && !boundary_ok {
+                    PolicyType::PermissionsBoundary
+                } else if role_grant && !session_ok {
+                    PolicyType::Session
+                } else if !identity_ok {
+                    PolicyType::Identity
+                } else if !boundary_ok {
+                    PolicyType::PermissionsBoundary
+                } else {
+                    PolicyType::Session
+                };
+                note(obs, &|| explain_missing(missing, true));
+                implicit(missing)
+            } else {
+                if !resource_allows.is_empty() && principal_side {
+                    note(obs, &|| "cross-account: the resource policy and the caller's own account both allow".to_string());
+                    let mut by = refs(&resource_allows);
+                    by.extend(refs(&identity));
+                    return allowed(by);
+                }
+                let missing = if resource_allows.is_empty() {
+                    resource_type(set)
+                } else if !identity_ok {
+                    PolicyType::Identity
+                } else if !boundary_ok {
+                    PolicyType::PermissionsBoundary
+                } else {
+                    PolicyType::Session
+                };
+                note(obs, &|| explain_missing(missing, false));
+                implicit(missing)
+            }
+        }
+    }
+}
+
+fn resource_type(set: &PolicySet<'_>) -> PolicyType {
+    match set.rules {
+        ResourceRules::RoleTrust => PolicyType::Trust,
+        ResourceRules::KmsKey => PolicyType::Key,
+        _ => set.resource.map_or(PolicyType::Resource, |p| p.policy_type),
+    }
+}
+
+fn explain_missing(missing: PolicyType, same_account: bool) -> String {
+    let scope = if same_account { "same account" } else { "cross-account" };
+    match missing {
+        PolicyType::Identity => format!("{scope}: no identity-based policy allows the action"),
+        PolicyType::PermissionsBoundary => {
+            format!("{scope}: the permissions boundary does not allow the action, and it caps this grant")
+        }
+        PolicyType::Session => {
+            format!("{scope}: the session policy does not allow the action, and it caps this grant")
+        }
+        PolicyType::Trust => format!("{scope}: the role's trust policy does not allow this caller"),
+        PolicyType::Key => format!(
+            "{scope}: the key policy neither allows the caller nor delegates this action to an account whose IAM policies allow it"
+        ),
+        _ => format!("{scope}: no resource-based policy allows the caller"),
+    }
+}

@@ -1,0 +1,12 @@
+//! The policy language: the checked model, JSON parsing, wildcard and ARN patterns, condition
+//! operators and policy variables.
+
+pub mod arn;
+pub mod condition;
+pub mod model;
+pub mod parse;
+pub mod variables;
+pub mod wildcard;
+
+pub use model::{Effect, Policy, PolicyType, Statement, Version};
+pub use parse::{parse_policy, parse_policy_text};

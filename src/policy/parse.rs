@@ -1,0 +1,892 @@
+//! Reading a policy document: JSON tree -> checked, compiled [`Policy`], with every problem
+//! reported by JSON path. Which elements each policy type accepts follows
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html and the
+//! per-type pages cited beside each rule.
+
+use std::sync::Arc;
+
+use super::arn::{is_account_id, ArnPattern, IamEntity, ServiceCase};
+use super::condition::{Condition, Operator};
+use super::model::*;
+use super::wildcard::Glob;
+use crate::json::{suggest, Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
+
+/// Most statements accepted in one policy. AWS's own size limits (6,144 characters for a
+/// managed policy, 20 KB for a bucket policy) allow a few hundred; the limit is generous so
+/// that generated policies can be studied, and exists so that memory stays bounded.
+pub const MAX_STATEMENTS: usize = 100_000;
+
+const STATEMENT_KEYS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// Parses policy text (a file's contents). `name` is how reports will name the policy.
+pub fn parse_policy_text(
+    source: &SourceText,
+    policy_type: PolicyType,
+    name: &str,
+) -> Result<Policy, Vec<String>> {
+    let node = source.parse(false).map_err(|d| vec![source.render(&d)])?;
+    let mut diags = Diagnostics::new();
+    match parse_policy(&node, policy_type, name, &JsonPath::root(), source, &mut diags) {
+        Some(p) if diags.is_empty() => Ok(p),
+        _ => Err(diags.iter().map(|d| source.render(d)).collect()),
+    }
+}
+
+/// Parses a policy document node. The node may be the document itself, a JSON string holding
+/// it (as AWS APIs return policies), or the AWS CLI's `{"PolicyVersion": {"Document": ...}}`
+/// and `{"Policy": "..."}` wrappers. Problems go to `diags`; `None` when there were any.
+pub fn parse_policy(
+    node: &Node,
+    policy_type: PolicyType,
+    name: &str,
+    path: &JsonPath,
+    source: &SourceText,
+    diags: &mut Diagnostics,
+) -> Option<Policy> {
+    // A document given as a JSON string: parse the string, and report inner problems at the
+    // string's own position (with the inner line and column in the message).
+    if let Value::String(text) = &node.value {
+        let inner = SourceText::new(format!("{} (string)", source.name), text.clone());
+        return match inner.parse(false) {
+            Ok(inner_node) => {
+                let mut inner_diags = Diagnostics::new();
+                let policy = parse_policy(
+                    &inner_node,
+                    policy_type,
+                    name,
+                    path,
+                    &inner,
+                    &mut inner_diags,
+                );
+                for d in inner_diags {
+                    let (line, col) = inner.line_col(d.span.start);
+                    diags.push(Diagnostic {
+                        message: format!(
+                            "{} (line {line}, column {col} of the policy string)",
+                            d.message
+                        ),
+                        span: node.span,
+                        ..d
+                    });
+                }
+                policy
+            }
+            Err(d) => {
+                diags.push(Diagnostic::new(
+                    path,
+                    node.span,
+                    format!("the policy string is not JSON: {}", d.message),
+                ));
+                None
+            }
+        };
+    }
+    if let Some(version) = node.get("PolicyVersion") {
+        if let Some(doc) = version.get("Document") {
+            return parse_policy(
+                doc,
+                policy_type,
+                name,
+                &path.key("PolicyVersion").key("Document"),
+                source,
+                diags,
+            );
+        }
+    }
+    if node.as_object().is_some_and(|m| m.len() == 1) {
+        if let Some(doc @ Node {
+            value: Value::String(_),
+            ..
+        }) = node.get("Policy")
+        {
+            return parse_policy(doc, policy_type, name, &path.key("Policy"), source, diags);
+        }
+    }
+    let before = diags.len();
+    let Some(members) = node.as_object() else {
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            format!(
+                "expected a policy document (an object with Version and Statement), found {}",
+                node.kind()
+            ),
+        ));
+        return None;
+    };
+    check_duplicates(node, path, diags);
+    let mut version = Version::V2008_10_17;
+    let mut id = None;
+    let mut statements_node = None;
+    for m in members {
+        let p = path.key(&m.name);
+        match m.name.as_str() {
+            "Version" => match m.value.as_str() {
+                Some("2012-10-17") => version = Version::V2012_10_17,
+                Some("2008-10-17") => version = Version::V2008_10_17,
+                _ => diags.push(Diagnostic::new(
+                    &p,
+                    m.value.span,
+                    format!(
+                        "expected \"2012-10-17\" or \"2008-10-17\", found {}",
+                        describe(&m.value)
+                    ),
+                )),
+            },
+            "Id" => match m.value.as_str() {
+                Some(s) => id = Some(s.to_string()),
+                None => diags.push(Diagnostic::new(
+                    &p,
+                    m.value.span,
+                    format!("expected a string, found {}", m.value.kind()),
+                )),
+            },
+            "Statement" => statements_node = Some(&m.value),
+            other => diags.push(
+                Diagnostic::new(
+                    &p,
+                    m.name_span,
+                    format!("unknown policy element {other:?}; expected Version, Id or Statement"),
+                )
+                .with_suggestion(suggest(other, ["Version", "Id", "Statement"])),
+            ),
+        }
+    }
+    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+    if policy_type == PolicyType::Rcp && version != Version::V2012_10_17 {
+        diags.push(Diagnostic::new(
+            &path.key("Version"),
+            node.span,
+            "a resource control policy must say \"Version\": \"2012-10-17\"",
+        ));
+    }
+    let Some(statements_node) = statements_node else {
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            "missing Statement: a policy needs at least one statement",
+        ));
+        return None;
+    };
+    let statement_path = path.key("Statement");
+    let items: Vec<(JsonPath, &Node)> = match &statements_node.value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (statement_path.index(i), n))
+            .collect(),
+        Value::Object(_) => vec![(statement_path.clone(), statements_node)],
+        _ => {
+            diags.push(Diagnostic::new(
+                &statement_path,
+                statements_node.span,
+                format!(
+                    "expected a statement object or an array of them, found {}",
+                    statements_node.kind()
+                ),
+            ));
+            return None;
+        }
+    };
+    if items.len() > MAX_STATEMENTS {
+        diags.push(Diagnostic::new(
+            &statement_path,
+            statements_node.span,
+            format!(
+                "{} statements; the limit is {MAX_STATEMENTS}",
+                items.len()
+            ),
+        ));
+        return None;
+    }
+    let mut statements = Vec::with_capacity(items.len());
+    for (index, (p, item)) in items.into_iter().enumerate() {
+        if let Some(s) = parse_statement(item, index, policy_type, version, &p, source, diags) {
+            statements.push(s);
+        }
+    }
+    if diags.len() > before {
+        return None;
+    }
+    Some(Policy::new(name, policy_type, version, id, statements))
+}
+
+fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::String(s) => format!("{s:?}"),
+        _ => node.kind().to_string(),
+    }
+}
+
+/// Reports keys that appear twice in one object (IAM rejects such policies).
+fn check_duplicates(node: &Node, path: &JsonPath, diags: &mut Diagnostics) {
+    if let Some(members) = node.as_object() {
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].iter().any(|earlier| earlier.name == m.name) {
+                diags.push(Diagnostic::new(
+                    &path.key(&m.name),
+                    m.name_span,
+                    format!("duplicate key {:?} in one object", m.name),
+                ));
+            }
+        }
+    }
+}
+
+/// A string or an array of strings (AWS accepts a bare string wherever a list goes).
+fn string_list(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Vec<(String, JsonPath)> {
+    match &node.value {
+        Value::String(s) => vec![(s.clone(), path.clone())],
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(s) => out.push((s.to_string(), path.index(i))),
+                    None => diags.push(Diagnostic::new(
+                        &path.index(i),
+                        item.span,
+                        format!("expected a string, found {}", item.kind()),
+                    )),
+                }
+            }
+            out
+        }
+        _ => {
+            diags.push(Diagnostic::new(
+                path,
+                node.span,
+                format!("expected a string or an array of strings, found {}", node.kind()),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn parse_statement(
+    node: &Node,
+    index: usize,
+    policy_type: PolicyType,
+    version: Version,
+    path: &JsonPath,
+    source: &SourceText,
+    diags: &mut Diagnostics,
+) -> Option<Statement> {
+    let before = diags.len();
+    let Some(members) = node.as_object() else {
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            format!("expected a statement object, found {}", node.kind()),
+        ));
+        return None;
+    };
+    check_duplicates(node, path, diags);
+    for m in members {
+        if !STATEMENT_KEYS.contains(&m.name.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    &path.key(&m.name),
+                    m.name_span,
+                    format!(
+                        "unknown statement element {:?}; expected one of {}",
+                        m.name,
+                        STATEMENT_KEYS.join(", ")
+                    ),
+                )
+                .with_suggestion(suggest(&m.name, STATEMENT_KEYS)),
+            );
+        }
+    }
+    let get = |k: &str| node.get(k);
+    let variables = version == Version::V2012_10_17;
+
+    let sid = match get("Sid") {
+        None => None,
+        Some(n) => match n.as_str() {
+            Some(s) => Some(Arc::<str>::from(s)),
+            None => {
+                diags.push(Diagnostic::new(
+                    &path.key("Sid"),
+                    n.span,
+                    format!("expected a string, found {}", n.kind()),
+                ));
+                None
+            }
+        },
+    };
+
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html
+    let effect = match get("Effect") {
+        None => {
+            diags.push(Diagnostic::new(
+                path,
+                node.span,
+                "missing Effect: expected \"Allow\" or \"Deny\"",
+            ));
+            None
+        }
+        Some(n) => match n.as_str() {
+            Some("Allow") => Some(Effect::Allow),
+            Some("Deny") => Some(Effect::Deny),
+            _ => {
+                diags.push(
+                    Diagnostic::new(
+                        &path.key("Effect"),
+                        n.span,
+                        format!(
+                            "expected \"Allow\" or \"Deny\" (case-sensitive), found {}",
+                            describe(n)
+                        ),
+                    )
+                    .with_suggestion(n.as_str().and_then(|s| suggest(s, ["Allow", "Deny"]))),
+                );
+                None
+            }
+        },
+    };
+
+    let principal = parse_principal_element(node, policy_type, effect, path, diags);
+    let action = parse_action_element(node, path, diags);
+    let resource = parse_resource_element(node, policy_type, variables, path, diags);
+    let conditions = match get("Condition") {
+        None => Vec::new(),
+        Some(n) => parse_conditions(n, variables, &path.key("Condition"), diags),
+    };
+
+    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+    if policy_type == PolicyType::Rcp && effect == Some(Effect::Allow) {
+        let full_access = action.as_ref().is_some_and(|a| {
+            !a.negated && a.patterns.iter().any(|p| p.service.is_none())
+        }) && resource
+            .as_ref()
+            .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.is_any()))
+            && conditions.is_empty();
+        if !full_access {
+            diags.push(Diagnostic::new(
+                &path.key("Effect"),
+                node.span,
+                "a resource control policy may only Deny (the one Allow is the AWS-managed \
+                 RCPFullAWSAccess: Action \"*\", Resource \"*\", no Condition)",
+            ));
+        }
+    }
+
+    if diags.len() > before {
+        return None;
+    }
+    let (line, _) = source.line_col(node.span.start);
+    Some(Statement {
+        index,
+        sid,
+        effect: effect?,
+        principal,
+        action: action?,
+        resource,
+        conditions,
+        line: (node.span != Default::default()).then_some(line),
+    })
+}
+
+fn parse_principal_element(
+    node: &Node,
+    policy_type: PolicyType,
+    effect: Option<Effect>,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<PrincipalElement> {
+    let principal = node.get("Principal");
+    let not_principal = node.get("NotPrincipal");
+    if !policy_type.takes_principal() {
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+        for (key, n) in [("Principal", principal), ("NotPrincipal", not_principal)] {
+            if let Some(n) = n {
+                diags.push(Diagnostic::new(
+                    &path.key(key),
+                    n.span,
+                    format!(
+                        "{key} is not allowed in {} {}: only resource-based policies name principals",
+                        article(policy_type),
+                        type_label(policy_type)
+                    ),
+                ));
+            }
+        }
+        return None;
+    }
+    let (key, n, negated) = match (principal, not_principal) {
+        (Some(_), Some(n)) => {
+            diags.push(Diagnostic::new(
+                &path.key("NotPrincipal"),
+                n.span,
+                "a statement may have Principal or NotPrincipal, not both",
+            ));
+            return None;
+        }
+        (Some(n), None) => ("Principal", n, false),
+        (None, Some(n)) => ("NotPrincipal", n, true),
+        (None, None) => {
+            // A VPC endpoint policy without a Principal applies to everyone.
+            if policy_type == PolicyType::Endpoint {
+                return Some(PrincipalElement {
+                    negated: false,
+                    entries: vec![PrincipalEntry::Everyone],
+                });
+            }
+            diags.push(Diagnostic::new(
+                path,
+                node.span,
+                format!(
+                    "missing Principal: every statement of {} {} names who it applies to",
+                    article(policy_type),
+                    type_label(policy_type)
+                ),
+            ));
+            return None;
+        }
+    };
+    let p = path.key(key);
+    if negated {
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+        if effect == Some(Effect::Allow) {
+            diags.push(Diagnostic::new(
+                &p,
+                n.span,
+                "NotPrincipal is only supported with \"Effect\": \"Deny\"",
+            ));
+        }
+        if policy_type == PolicyType::Trust {
+            diags.push(Diagnostic::new(
+                &p,
+                n.span,
+                "a role trust policy may not use NotPrincipal",
+            ));
+        }
+    }
+    let entries = parse_principal_value(n, &p, diags);
+    if policy_type == PolicyType::Rcp && entries != [PrincipalEntry::Everyone] {
+        diags.push(Diagnostic::new(
+            &p,
+            n.span,
+            "a resource control policy's Principal must be \"*\"",
+        ));
+    }
+    Some(PrincipalElement { negated, entries })
+}
+
+fn article(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::Identity | PolicyType::Scp | PolicyType::Rcp => "an",
+        _ => "a",
+    }
+}
+
+fn type_label(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::Identity => "identity-based policy",
+        PolicyType::PermissionsBoundary => "permissions boundary",
+        PolicyType::Session => "session policy",
+        PolicyType::Scp => "SCP",
+        PolicyType::Rcp => "RCP",
+        PolicyType::Bucket => "bucket policy",
+        PolicyType::Key => "key policy",
+        PolicyType::Trust => "role trust policy",
+        PolicyType::Endpoint => "VPC endpoint policy",
+        PolicyType::Resource => "resource-based policy",
+    }
+}
+
+/// Reads a `Principal` value: `"*"` or an object keyed by AWS / Service / Federated /
+/// CanonicalUser.
+pub fn parse_principal_value(
+    node: &Node,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Vec<PrincipalEntry> {
+    const KINDS: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
+    if let Some(s) = node.as_str() {
+        if s == "*" {
+            return vec![PrincipalEntry::Everyone];
+        }
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            format!(
+                "expected \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::111122223333:root\"}}, found {s:?}"
+            ),
+        ));
+        return Vec::new();
+    }
+    let Some(members) = node.as_object() else {
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            format!("expected \"*\" or an object of principals, found {}", node.kind()),
+        ));
+        return Vec::new();
+    };
+    check_duplicates(node, path, diags);
+    let mut entries = Vec::new();
+    for m in members {
+        let p = path.key(&m.name);
+        let values = string_list(&m.value, &p, diags);
+        match m.name.as_str() {
+            "AWS" => {
+                for (v, vp) in values {
+                    match aws_principal(&v) {
+                        Ok(e) => entries.push(e),
+                        Err(msg) => diags.push(Diagnostic::new(&vp, m.value.span, msg)),
+                    }
+                }
+            }
+            "Service" => {
+                for (v, vp) in values {
+                    if v.contains(['*', '?']) || v.is_empty() {
+                        diags.push(Diagnostic::new(
+                            &vp,
+                            m.value.span,
+                            format!("expected a service principal such as \"s3.amazonaws.com\", found {v:?}"),
+                        ));
+                    } else {
+                        entries.push(PrincipalEntry::Service(v.to_ascii_lowercase()));
+                    }
+                }
+            }
+            "Federated" => entries.extend(values.into_iter().map(|(v, _)| PrincipalEntry::Federated(v))),
+            "CanonicalUser" => entries.extend(
+                values
+                    .into_iter()
+                    .map(|(v, _)| PrincipalEntry::CanonicalUser(v)),
+            ),
+            other => diags.push(
+                Diagnostic::new(
+                    &p,
+                    m.name_span,
+                    format!(
+                        "unknown principal type {other:?}; expected AWS, Service, Federated or CanonicalUser"
+                    ),
+                )
+                .with_suggestion(suggest(other, KINDS)),
+            ),
+        }
+    }
+    entries
+}
+
+/// Reads a KMS grantee: an account, user, role, assumed-role or federated-user ARN (never `*`).
+pub fn grantee_entry(arn: &str) -> Result<PrincipalEntry, String> {
+    match aws_principal(arn)? {
+        PrincipalEntry::Everyone => Err("a grant's grantee cannot be \"*\"".to_string()),
+        e => Ok(e),
+    }
+}
+
+/// One value of `{"AWS": ...}`.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+fn aws_principal(v: &str) -> Result<PrincipalEntry, String> {
+    if v == "*" {
+        return Ok(PrincipalEntry::Everyone);
+    }
+    if is_account_id(v) {
+        return Ok(PrincipalEntry::Account(v.to_string()));
+    }
+    if v.contains(['*', '?']) {
+        return Err(format!(
+            "{v:?}: a principal cannot contain wildcards other than the whole value \"*\" \
+             (use Principal \"*\" with an ArnLike aws:PrincipalArn condition)"
+        ));
+    }
+    match IamEntity::parse(v) {
+        Some(IamEntity::Root { account }) => Ok(PrincipalEntry::Account(account)),
+        Some(IamEntity::User { .. }) => Ok(PrincipalEntry::User { arn: v.to_string() }),
+        Some(IamEntity::Role {
+            account,
+            path_and_name,
+        }) => Ok(PrincipalEntry::Role {
+            account,
+            name: super::arn::last_path_element(&path_and_name).to_string(),
+            arn: v.to_string(),
+        }),
+        Some(IamEntity::AssumedRole { .. }) => Ok(PrincipalEntry::AssumedRole { arn: v.to_string() }),
+        Some(IamEntity::FederatedUser { .. }) => {
+            Ok(PrincipalEntry::FederatedUser { arn: v.to_string() })
+        }
+        None => Err(format!(
+            "{v:?} is not an AWS principal: expected \"*\", a 12-digit account id, or the ARN of \
+             an account root, IAM user, IAM role, assumed-role session or federated user"
+        )),
+    }
+}
+
+fn parse_action_element(
+    node: &Node,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<ActionElement> {
+    let (key, n, negated) = match (node.get("Action"), node.get("NotAction")) {
+        (Some(_), Some(n)) => {
+            diags.push(Diagnostic::new(
+                &path.key("NotAction"),
+                n.span,
+                "a statement may have Action or NotAction, not both",
+            ));
+            return None;
+        }
+        (Some(n), None) => ("Action", n, false),
+        (None, Some(n)) => ("NotAction", n, true),
+        (None, None) => {
+            diags.push(Diagnostic::new(
+                path,
+                node.span,
+                "missing Action: a statement needs Action or NotAction",
+            ));
+            return None;
+        }
+    };
+    let p = path.key(key);
+    let values = string_list(n, &p, diags);
+    if values.is_empty() && matches!(n.value, Value::Array(_)) {
+        diags.push(Diagnostic::new(&p, n.span, "expected at least one action"));
+    }
+    let mut patterns = Vec::new();
+    for (v, vp) in values {
+        match action_pattern(&v) {
+            Some(a) => patterns.push(a),
+            None => diags.push(Diagnostic::new(
+                &vp,
+                n.span,
+                format!("expected \"*\" or \"service:ActionName\" (e.g. \"s3:GetObject\"), found {v:?}"),
+            )),
+        }
+    }
+    Some(ActionElement { negated, patterns })
+}
+
+/// Compiles one action pattern; both parts compare case-insensitively, so both are lowercased.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+pub fn action_pattern(v: &str) -> Option<ActionPattern> {
+    if v == "*" {
+        return Some(ActionPattern {
+            source: v.to_string(),
+            service: None,
+            name: Glob::new("*"),
+        });
+    }
+    let (service, name) = v.split_once(':')?;
+    let service = service.trim();
+    if service.is_empty() || name.is_empty() || service.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(ActionPattern {
+        source: v.to_string(),
+        service: Some(service.to_lowercase()),
+        name: Glob::new(&name.to_lowercase()),
+    })
+}
+
+fn parse_resource_element(
+    node: &Node,
+    policy_type: PolicyType,
+    variables: bool,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<ResourceElement> {
+    let (key, n, negated) = match (node.get("Resource"), node.get("NotResource")) {
+        (Some(_), Some(n)) => {
+            diags.push(Diagnostic::new(
+                &path.key("NotResource"),
+                n.span,
+                "a statement may have Resource or NotResource, not both",
+            ));
+            return None;
+        }
+        (Some(n), None) => ("Resource", n, false),
+        (None, Some(n)) => ("NotResource", n, true),
+        (None, None) => {
+            // Trust policies name no resource (the role is the resource). A key-policy
+            // statement without Resource is accepted by KMS but applies to nothing.
+            // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
+            if !matches!(policy_type, PolicyType::Trust | PolicyType::Key) {
+                diags.push(Diagnostic::new(
+                    path,
+                    node.span,
+                    "missing Resource: a statement needs Resource or NotResource",
+                ));
+            }
+            return None;
+        }
+    };
+    let p = path.key(key);
+    let values = string_list(n, &p, diags);
+    if values.is_empty() && matches!(n.value, Value::Array(_)) {
+        diags.push(Diagnostic::new(&p, n.span, "expected at least one resource"));
+    }
+    let patterns = values
+        .into_iter()
+        .map(|(v, _)| ArnPattern::new(&v, variables, ServiceCase::Insensitive))
+        .collect();
+    Some(ResourceElement { negated, patterns })
+}
+
+fn parse_conditions(
+    node: &Node,
+    variables: bool,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Vec<Condition> {
+    let Some(members) = node.as_object() else {
+        diags.push(Diagnostic::new(
+            path,
+            node.span,
+            format!(
+                "expected an object of condition operators, found {}",
+                node.kind()
+            ),
+        ));
+        return Vec::new();
+    };
+    check_duplicates(node, path, diags);
+    let mut out = Vec::new();
+    for m in members {
+        let op_path = path.key(&m.name);
+        let Some(operator) = Operator::parse(&m.name) else {
+            let names = Operator::known_names();
+            diags.push(
+                Diagnostic::new(
+                    &op_path,
+                    m.name_span,
+                    format!("unknown condition operator {:?}", m.name),
+                )
+                .with_suggestion(suggest(&m.name, names.iter().map(String::as_str))),
+            );
+            continue;
+        };
+        let Some(keys) = m.value.as_object() else {
+            diags.push(Diagnostic::new(
+                &op_path,
+                m.value.span,
+                format!(
+                    "expected an object mapping condition keys to values, found {}",
+                    m.value.kind()
+                ),
+            ));
+            continue;
+        };
+        check_duplicates(&m.value, &op_path, diags);
+        for k in keys {
+            let key_path = op_path.key(&k.name);
+            let raw: Vec<(String, crate::json::Span)> = match &k.value.value {
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| match item.scalar_text() {
+                        Some(t) => Some((t, item.span)),
+                        None => {
+                            diags.push(Diagnostic::new(
+                                &key_path.index(i),
+                                item.span,
+                                format!("expected a string, number or boolean, found {}", item.kind()),
+                            ));
+                            None
+                        }
+                    })
+                    .collect(),
+                _ => match k.value.scalar_text() {
+                    Some(t) => vec![(t, k.value.span)],
+                    None => {
+                        diags.push(Diagnostic::new(
+                            &key_path,
+                            k.value.span,
+                            format!(
+                                "expected a value or an array of values, found {}",
+                                k.value.kind()
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            if k.name.is_empty() {
+                diags.push(Diagnostic::new(&key_path, k.name_span, "empty condition key"));
+                continue;
+            }
+            let is_array = matches!(k.value.value, Value::Array(_));
+            let spans: Vec<_> = raw.iter().map(|(_, s)| *s).collect();
+            match Condition::compile(
+                operator,
+                &k.name,
+                raw.into_iter().map(|(t, _)| t).collect(),
+                variables,
+            ) {
+                Ok(c) => out.push(c),
+                Err(errors) => {
+                    for (i, e) in errors {
+                        let vp = if is_array { key_path.index(i) } else { key_path.clone() };
+                        diags.push(Diagnostic::new(&vp, spans[i], e));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, t: PolicyType) -> Result<Policy, Vec<String>> {
+        parse_policy_text(&SourceText::new("p.json", text), t, "p")
+    }
+
+    #[test]
+    fn accepts_single_statement_and_bare_strings() {
+        let p = parse(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+                "Condition":{"NumericLessThan":{"s3:max-keys":10}}}}"#,
+            PolicyType::Identity,
+        )
+        .unwrap();
+        assert_eq!(p.statements.len(), 1);
+        assert_eq!(p.statements[0].conditions[0].raw_values, vec!["10"]);
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_path() {
+        let errors = parse(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},
+                {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringEqual":{"a":"b"}}}]}"#,
+            PolicyType::Identity,
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(errors[0].contains("Statement[0].Effect"));
+        assert!(errors[1].contains("Statement[0].Principal"));
+        assert!(errors[2].contains("did you mean StringEquals?"));
+        assert!(errors[2].starts_with("p.json:3:"));
+    }
+
+    #[test]
+    fn reads_the_cli_wrapper_and_policy_strings() {
+        let p = parse(
+            r#"{"PolicyVersion":{"Document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]},"VersionId":"v1"}}"#,
+            PolicyType::Identity,
+        );
+        assert!(p.is_ok());
+        let p = parse(
+            r#"{"Policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\"}]}"}"#,
+            PolicyType::Bucket,
+        );
+        assert!(p.is_ok(), "{p:?}");
+    }
+}
