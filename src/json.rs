@@ -433,7 +433,7 @@ mod tests {
         let src = SourceText::new("f.json", "{\n  \"a\": [1, \"x\"]\n}");
         let node = src.parse(false).unwrap();
         let a = node.get("a").unwrap().as_array().unwrap();
-        assert_eq!(src.line_col(a[1].span.start), (2, 13));
+        assert_eq!(src.line_col(a[1].span.start), (2, 12));
         assert_eq!(a[0].scalar_text().as_deref(), Some("1"));
     }
 
@@ -448,7 +448,11 @@ mod tests {
     fn syntax_errors_have_a_position() {
         let src = SourceText::new("f.json", "{\"a\": 1,\n \"b\": }");
         let err = src.parse(false).unwrap_err();
-        assert!(src.render(&err).starts_with("f.json:2:"), "{}", src.render(&err));
+        assert!(
+            src.render(&err).starts_with("f.json:2:"),
+            "{}",
+            src.render(&err)
+        );
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! every step in AWS's own terms.
 #![forbid(unsafe_code)]
 
+pub mod cli_eval;
 pub mod engine;
 pub mod json;
 pub mod policy;
+pub mod report;
+pub mod scenario;
+pub mod services;
+pub mod world;

@@ -340,8 +340,10 @@ fn trace_statement(
             None if policy.policy_type == PolicyType::Trust => {
                 "no Resource element: the statement concerns the role itself".to_string()
             }
-            None => "no Resource element: a key-policy statement without Resource applies to nothing"
-                .to_string(),
+            None => {
+                "no Resource element: a key-policy statement without Resource applies to nothing"
+                    .to_string()
+            }
             Some(r) => {
                 let listed = r
                     .patterns
@@ -350,12 +352,19 @@ fn trace_statement(
                     .collect::<Vec<_>>()
                     .join(", ");
                 let element = if r.negated { "NotResource" } else { "Resource" };
-                let verb = if resource_matched { "applies" } else { "does not apply" };
+                let verb = if resource_matched {
+                    "applies"
+                } else {
+                    "does not apply"
+                };
                 format!("{element} [{listed}] {verb} to {}", request.resource)
             }
         },
     };
-    let principal = s.principal.as_ref().map(|p| request.caller.match_element(p));
+    let principal = s
+        .principal
+        .as_ref()
+        .map(|p| request.caller.match_element(p));
     let principal_trace = s.principal.as_ref().zip(principal).map(|(p, m)| {
         let listed = p
             .entries
@@ -395,7 +404,8 @@ fn trace_statement(
         })
         .collect();
     let principal_ok = principal.is_none_or(|m| m.is_match());
-    let all = action_matched && resource_matched && principal_ok && conditions.iter().all(|c| c.matched);
+    let all =
+        action_matched && resource_matched && principal_ok && conditions.iter().all(|c| c.matched);
     let trace = StatementTrace {
         statement: statement_ref(policy, s),
         principal: principal_trace,
@@ -404,7 +414,10 @@ fn trace_statement(
         conditions,
         applies: all,
     };
-    (trace, all.then(|| principal.unwrap_or(PrincipalMatch::Everyone)))
+    (
+        trace,
+        all.then(|| principal.unwrap_or(PrincipalMatch::Everyone)),
+    )
 }
 
 /// Whether a grant covers the request: grantee, operation and constraints.
@@ -441,9 +454,7 @@ fn grant_matches(grant: &Grant, request: &Request<'_>, action: &Action) -> Optio
             if exact {
                 let count = ctx
                     .iter()
-                    .filter(|(k, _, _)| {
-                        k.to_lowercase().starts_with("kms:encryptioncontext:")
-                    })
+                    .filter(|(k, _, _)| k.to_lowercase().starts_with("kms:encryptioncontext:"))
                     .count();
                 if count != pairs.len() {
                     return None;
@@ -482,7 +493,10 @@ fn decide<O: Observer>(
     };
 
     // 1. An explicit Deny anywhere wins.
-    let mut denies: Vec<&Hit<'_>> = hits.iter().filter(|h| h.statement.effect == Effect::Deny).collect();
+    let mut denies: Vec<&Hit<'_>> = hits
+        .iter()
+        .filter(|h| h.statement.effect == Effect::Deny)
+        .collect();
     if !denies.is_empty() {
         denies.sort_by_key(|h| (h.layer.deny_rank(), h.statement.index));
         let first = denies[0];
@@ -509,18 +523,24 @@ fn decide<O: Observer>(
     if let Some(levels) = set.scps {
         for (i, level) in levels.iter().enumerate() {
             if !level.policies.is_empty() && allows(Layer::Scp(i)).next().is_none() {
-                note(obs, &|| format!("no SCP attached at {} allows {}", level.id, request.action));
+                note(obs, &|| {
+                    format!("no SCP attached at {} allows {}", level.id, request.action)
+                });
                 return implicit(PolicyType::Scp);
             }
         }
-        note(obs, &|| "SCPs: every level of the organization allows the action".to_string());
+        note(obs, &|| {
+            "SCPs: every level of the organization allows the action".to_string()
+        });
     }
     // 3. RCPs: RCPFullAWSAccess is attached at every level and cannot be detached, so only
     //    their Deny statements (handled above) can refuse a request.
     // 4. VPC endpoint policy.
     if let Some(endpoint) = set.endpoint {
         if endpoint.is_some() && allows(Layer::Endpoint).next().is_none() {
-            note(obs, &|| "the VPC endpoint policy does not allow the request".to_string());
+            note(obs, &|| {
+                "the VPC endpoint policy does not allow the request".to_string()
+            });
             return implicit(PolicyType::Endpoint);
         }
     }
@@ -537,7 +557,9 @@ fn decide<O: Observer>(
     };
     let principal_side = caller.is_iam_principal() && identity_ok && boundary_ok && session_ok;
     let resource_allows: Vec<&Hit<'_>> = match set.rules {
-        ResourceRules::S3 { allows_apply: false } => Vec::new(),
+        ResourceRules::S3 {
+            allows_apply: false,
+        } => Vec::new(),
         _ => allows(Layer::Resource).collect(),
     };
     let grants: Vec<(&Grant, PrincipalMatch)> = match set.rules {
@@ -565,35 +587,69 @@ fn decide<O: Observer>(
         denied_by: None,
     };
 
+    if !caller.is_iam_principal() {
+        // Anonymous callers and services have no identity side: only a resource-policy
+        // statement naming them (or everyone) can allow.
+        let granting: Vec<&Hit<'_>> = resource_allows.to_vec();
+        if !granting.is_empty() {
+            note(obs, &|| {
+                "the resource policy allows this caller".to_string()
+            });
+            return allowed(refs(&granting));
+        }
+        note(obs, &|| {
+            "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string()
+        });
+        return implicit(resource_type(set));
+    }
     match set.rules {
         ResourceRules::KmsKey => {
-            let direct_hits: Vec<&Hit<'_>> = resource_allows.iter().copied().filter(|h| {
-                if same_account { direct(&h) } else { h.principal != PrincipalMatch::Account }
-            }).collect();
+            let direct_hits: Vec<&Hit<'_>> = resource_allows
+                .iter()
+                .copied()
+                .filter(|h| {
+                    if same_account {
+                        direct(&h)
+                    } else {
+                        h.principal != PrincipalMatch::Account
+                    }
+                })
+                .collect();
             let deleg_hits: Vec<&Hit<'_>> = resource_allows
                 .iter()
                 .copied()
                 .filter(|h| h.principal == PrincipalMatch::Account)
                 .collect();
-            let grant_direct: Vec<&(&Grant, PrincipalMatch)> =
-                grants.iter().filter(|(_, m)| *m != PrincipalMatch::Account).collect();
+            let grant_direct: Vec<&(&Grant, PrincipalMatch)> = grants
+                .iter()
+                .filter(|(_, m)| *m != PrincipalMatch::Account)
+                .collect();
             if !grant_direct.is_empty() && caps_ok {
-                note(obs, &|| "a KMS grant allows the operation for this caller".to_string());
+                note(obs, &|| {
+                    "a KMS grant allows the operation for this caller".to_string()
+                });
                 return allowed(grant_direct.iter().map(|(g, _)| grant_ref(g)).collect());
             }
             if same_account {
                 if !direct_hits.is_empty() {
-                    note(obs, &|| "the key policy names the caller directly: that alone allows (same account)".to_string());
+                    note(obs, &|| {
+                        "the key policy names the caller directly: that alone allows (same account)"
+                            .to_string()
+                    });
                     return allowed(refs(&direct_hits));
                 }
                 if !deleg_hits.is_empty() && principal_side {
-                    note(obs, &|| "the key policy delegates to the account, and the caller's IAM policies allow".to_string());
+                    note(obs, &|| {
+                        "the key policy delegates to the account, and the caller's IAM policies allow".to_string()
+                    });
                     let mut by = refs(&deleg_hits);
                     by.extend(refs(&identity));
                     return allowed(by);
                 }
             } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && principal_side {
-                note(obs, &|| "cross-account: the key policy allows the caller (or its account) and the caller's IAM policies allow".to_string());
+                note(obs, &|| {
+                    "cross-account: the key policy allows the caller (or its account) and the caller's IAM policies allow".to_string()
+                });
                 let mut by = refs(&direct_hits);
                 by.extend(refs(&deleg_hits));
                 by.extend(refs(&identity));
@@ -606,7 +662,11 @@ fn decide<O: Observer>(
             let missing = if !key_side {
                 PolicyType::Key
             } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && !identity_ok {
-                if same_account { PolicyType::Key } else { PolicyType::Identity }
+                if same_account {
+                    PolicyType::Key
+                } else {
+                    PolicyType::Identity
+                }
             } else if !boundary_ok {
                 PolicyType::PermissionsBoundary
             } else if !session_ok {
@@ -621,19 +681,12 @@ fn decide<O: Observer>(
         }
         ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
             let trust = set.rules == ResourceRules::RoleTrust;
-            if !caller.is_iam_principal() {
-                // Anonymous callers and services: only a resource-policy statement naming them
-                // (or everyone) can allow.
-                let granting: Vec<&Hit<'_>> = resource_allows.to_vec();
-                if !granting.is_empty() {
-                    note(obs, &|| "the resource policy allows this caller".to_string());
-                    return allowed(refs(&granting));
-                }
-                note(obs, &|| "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string());
-                return implicit(resource_type(set));
-            }
             if same_account {
-                let direct_hits: Vec<&Hit<'_>> = resource_allows.iter().copied().filter(|h| direct(&h)).collect();
+                let direct_hits: Vec<&Hit<'_>> = resource_allows
+                    .iter()
+                    .copied()
+                    .filter(|h| direct(&h))
+                    .collect();
                 let account_hits: Vec<&Hit<'_>> = resource_allows
                     .iter()
                     .copied()
@@ -661,7 +714,11 @@ fn decide<O: Observer>(
                     .iter()
                     .any(|h| h.principal == PrincipalMatch::RoleOfSession);
                 let missing = if trust && (resource_allows.is_empty() || !identity_ok) {
-                    if resource_allows.is_empty() { PolicyType::Trust } else { PolicyType::Identity }
+                    if resource_allows.is_empty() {
+                        PolicyType::Trust
+                    } else {
+                        PolicyType::Identity
+                    }
                 } else if role_grant && !boundary_ok {
                     PolicyType::PermissionsBoundary
                 } else if role_grant && !session_ok {
@@ -677,7 +734,10 @@ fn decide<O: Observer>(
                 implicit(missing)
             } else {
                 if !resource_allows.is_empty() && principal_side {
-                    note(obs, &|| "cross-account: the resource policy and the caller's own account both allow".to_string());
+                    note(obs, &|| {
+                        "cross-account: the resource policy and the caller's own account both allow"
+                            .to_string()
+                    });
                     let mut by = refs(&resource_allows);
                     by.extend(refs(&identity));
                     return allowed(by);
@@ -707,7 +767,11 @@ fn resource_type(set: &PolicySet<'_>) -> PolicyType {
 }
 
 fn explain_missing(missing: PolicyType, same_account: bool) -> String {
-    let scope = if same_account { "same account" } else { "cross-account" };
+    let scope = if same_account {
+        "same account"
+    } else {
+        "cross-account"
+    };
     match missing {
         PolicyType::Identity => format!("{scope}: no identity-based policy allows the action"),
         PolicyType::PermissionsBoundary => {

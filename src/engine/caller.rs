@@ -174,7 +174,9 @@ impl Caller {
     /// Whether the caller is a service-linked role's session (SCPs do not apply to those).
     pub fn is_service_linked_role(&self) -> bool {
         match &self.kind {
-            CallerKind::RoleSession { role_arn, .. } => role_arn.contains(":role/aws-service-role/"),
+            CallerKind::RoleSession { role_arn, .. } => {
+                role_arn.contains(":role/aws-service-role/")
+            }
             _ => false,
         }
     }
@@ -291,7 +293,9 @@ impl PrincipalMatch {
         match self {
             PrincipalMatch::None => "does not name the caller",
             PrincipalMatch::Everyone => "names everyone (\"*\")",
-            PrincipalMatch::Account => "names the caller's account (delegation to its IAM policies)",
+            PrincipalMatch::Account => {
+                "names the caller's account (delegation to its IAM policies)"
+            }
             PrincipalMatch::Exact => "names the caller exactly",
             PrincipalMatch::RoleOfSession => "names the role of the caller's session",
             PrincipalMatch::Service => "names the calling service",

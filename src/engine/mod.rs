@@ -6,7 +6,9 @@ pub mod caller;
 pub mod context;
 pub mod decision;
 
-pub use authorize::{authorize, Grant, GrantConstraints, OrgLevel, PolicySet, Request, ResourceRules};
+pub use authorize::{
+    authorize, Grant, GrantConstraints, OrgLevel, PolicySet, Request, ResourceRules,
+};
 pub use caller::{Caller, CallerKind, PrincipalMatch};
 pub use context::Context;
 pub use decision::{Decision, NoTrace, Observer, Outcome, StatementRef, Trace};

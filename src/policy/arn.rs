@@ -29,11 +29,26 @@ pub fn split_arn(text: &str) -> Option<ArnFields<'_>> {
 /// A parsed ARN that names a known kind of IAM or STS entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IamEntity {
-    Root { account: String },
-    User { account: String, path_and_name: String },
-    Role { account: String, path_and_name: String },
-    AssumedRole { account: String, role: String, session: String },
-    FederatedUser { account: String, name: String },
+    Root {
+        account: String,
+    },
+    User {
+        account: String,
+        path_and_name: String,
+    },
+    Role {
+        account: String,
+        path_and_name: String,
+    },
+    AssumedRole {
+        account: String,
+        role: String,
+        session: String,
+    },
+    FederatedUser {
+        account: String,
+        name: String,
+    },
 }
 
 impl IamEntity {
@@ -71,12 +86,13 @@ impl IamEntity {
                 match kind {
                     "assumed-role" => {
                         let (role, session) = rest.split_once('/')?;
-                        (!role.is_empty() && !session.is_empty() && !session.contains('/'))
-                            .then(|| IamEntity::AssumedRole {
+                        (!role.is_empty() && !session.is_empty() && !session.contains('/')).then(
+                            || IamEntity::AssumedRole {
                                 account,
                                 role: role.to_string(),
                                 session: session.to_string(),
-                            })
+                            },
+                        )
                     }
                     "federated-user" => (!rest.is_empty()).then(|| IamEntity::FederatedUser {
                         account,

@@ -144,7 +144,11 @@ pub enum PrincipalEntry {
     /// An IAM user, by ARN.
     User { arn: String },
     /// An IAM role: matches the role's sessions (role path ignored, name case-sensitive, A15).
-    Role { account: String, name: String, arn: String },
+    Role {
+        account: String,
+        name: String,
+        arn: String,
+    },
     /// One assumed-role session, exactly.
     AssumedRole { arn: String },
     /// One federated-user session, exactly.

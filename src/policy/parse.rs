@@ -36,7 +36,14 @@ pub fn parse_policy_text(
 ) -> Result<Policy, Vec<String>> {
     let node = source.parse(false).map_err(|d| vec![source.render(&d)])?;
     let mut diags = Diagnostics::new();
-    match parse_policy(&node, policy_type, name, &JsonPath::root(), source, &mut diags) {
+    match parse_policy(
+        &node,
+        policy_type,
+        name,
+        &JsonPath::root(),
+        source,
+        &mut diags,
+    ) {
         Some(p) if diags.is_empty() => Ok(p),
         _ => Err(diags.iter().map(|d| source.render(d)).collect()),
     }
@@ -104,10 +111,12 @@ pub fn parse_policy(
         }
     }
     if node.as_object().is_some_and(|m| m.len() == 1) {
-        if let Some(doc @ Node {
-            value: Value::String(_),
-            ..
-        }) = node.get("Policy")
+        if let Some(
+            doc @ Node {
+                value: Value::String(_),
+                ..
+            },
+        ) = node.get("Policy")
         {
             return parse_policy(doc, policy_type, name, &path.key("Policy"), source, diags);
         }
@@ -202,10 +211,7 @@ pub fn parse_policy(
         diags.push(Diagnostic::new(
             &statement_path,
             statements_node.span,
-            format!(
-                "{} statements; the limit is {MAX_STATEMENTS}",
-                items.len()
-            ),
+            format!("{} statements; the limit is {MAX_STATEMENTS}", items.len()),
         ));
         return None;
     }
@@ -265,7 +271,10 @@ fn string_list(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Vec<(St
             diags.push(Diagnostic::new(
                 path,
                 node.span,
-                format!("expected a string or an array of strings, found {}", node.kind()),
+                format!(
+                    "expected a string or an array of strings, found {}",
+                    node.kind()
+                ),
             ));
             Vec::new()
         }
@@ -365,11 +374,12 @@ fn parse_statement(
 
     // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
     if policy_type == PolicyType::Rcp && effect == Some(Effect::Allow) {
-        let full_access = action.as_ref().is_some_and(|a| {
-            !a.negated && a.patterns.iter().any(|p| p.service.is_none())
-        }) && resource
+        let full_access = action
             .as_ref()
-            .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.is_any()))
+            .is_some_and(|a| !a.negated && a.patterns.iter().any(|p| p.service.is_none()))
+            && resource
+                .as_ref()
+                .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.is_any()))
             && conditions.is_empty();
         if !full_access {
             diags.push(Diagnostic::new(
@@ -530,7 +540,10 @@ pub fn parse_principal_value(
         diags.push(Diagnostic::new(
             path,
             node.span,
-            format!("expected \"*\" or an object of principals, found {}", node.kind()),
+            format!(
+                "expected \"*\" or an object of principals, found {}",
+                node.kind()
+            ),
         ));
         return Vec::new();
     };
@@ -616,7 +629,9 @@ fn aws_principal(v: &str) -> Result<PrincipalEntry, String> {
             name: super::arn::last_path_element(&path_and_name).to_string(),
             arn: v.to_string(),
         }),
-        Some(IamEntity::AssumedRole { .. }) => Ok(PrincipalEntry::AssumedRole { arn: v.to_string() }),
+        Some(IamEntity::AssumedRole { .. }) => {
+            Ok(PrincipalEntry::AssumedRole { arn: v.to_string() })
+        }
         Some(IamEntity::FederatedUser { .. }) => {
             Ok(PrincipalEntry::FederatedUser { arn: v.to_string() })
         }
@@ -664,7 +679,9 @@ fn parse_action_element(
             None => diags.push(Diagnostic::new(
                 &vp,
                 n.span,
-                format!("expected \"*\" or \"service:ActionName\" (e.g. \"s3:GetObject\"), found {v:?}"),
+                format!(
+                    "expected \"*\" or \"service:ActionName\" (e.g. \"s3:GetObject\"), found {v:?}"
+                ),
             )),
         }
     }
@@ -728,7 +745,11 @@ fn parse_resource_element(
     let p = path.key(key);
     let values = string_list(n, &p, diags);
     if values.is_empty() && matches!(n.value, Value::Array(_)) {
-        diags.push(Diagnostic::new(&p, n.span, "expected at least one resource"));
+        diags.push(Diagnostic::new(
+            &p,
+            n.span,
+            "expected at least one resource",
+        ));
     }
     let patterns = values
         .into_iter()
@@ -794,7 +815,10 @@ fn parse_conditions(
                             diags.push(Diagnostic::new(
                                 &key_path.index(i),
                                 item.span,
-                                format!("expected a string, number or boolean, found {}", item.kind()),
+                                format!(
+                                    "expected a string, number or boolean, found {}",
+                                    item.kind()
+                                ),
                             ));
                             None
                         }
@@ -816,7 +840,11 @@ fn parse_conditions(
                 },
             };
             if k.name.is_empty() {
-                diags.push(Diagnostic::new(&key_path, k.name_span, "empty condition key"));
+                diags.push(Diagnostic::new(
+                    &key_path,
+                    k.name_span,
+                    "empty condition key",
+                ));
                 continue;
             }
             let is_array = matches!(k.value.value, Value::Array(_));
@@ -830,7 +858,11 @@ fn parse_conditions(
                 Ok(c) => out.push(c),
                 Err(errors) => {
                     for (i, e) in errors {
-                        let vp = if is_array { key_path.index(i) } else { key_path.clone() };
+                        let vp = if is_array {
+                            key_path.index(i)
+                        } else {
+                            key_path.clone()
+                        };
                         diags.push(Diagnostic::new(&vp, spans[i], e));
                     }
                 }

@@ -1,0 +1,326 @@
+//! Human-readable reports: one line per check with a summary (`check`), the full trace of a
+//! check read from top to bottom (`explain`), and JUnit XML for CI systems.
+
+use std::fmt::Write;
+
+use crate::engine::decision::{ConditionTrace, StatementTrace};
+use crate::engine::StatementRef;
+use crate::policy::PolicyType;
+use crate::scenario::{CheckResult, ExpectationStatus, StepResult};
+
+/// A check's outcome in a few words: "allowed", "denied (explicit) by X".
+pub fn outcome(c: &CheckResult) -> String {
+    if c.allowed {
+        return "allowed".to_string();
+    }
+    let mut s = match (&c.error, c.denial) {
+        (Some(e), None) => format!("failed: {}", e.code),
+        (_, Some(d)) => format!("denied ({})", d.name()),
+        (None, None) => "denied".to_string(),
+    };
+    if let Some(step) = &c.failed_step {
+        if c.steps.len() > 1 {
+            write!(s, " at {step}").ok();
+        }
+    }
+    if !c.decided_by.is_empty() {
+        let labels: Vec<String> = c.decided_by.iter().map(StatementRef::label).collect();
+        write!(s, " by {}", labels.join(", ")).ok();
+    } else if let Some(t) = c
+        .steps
+        .iter()
+        .find(|s| !s.allowed)
+        .and_then(|s| s.denied_by)
+    {
+        write!(s, ": no {} allows it", t.aws_name()).ok();
+    }
+    s
+}
+
+/// The `check` report for one file.
+pub fn check_report(file: &str, results: &[CheckResult]) -> String {
+    let mut out = format!("{file}\n");
+    for c in results {
+        let mark = match &c.expectation {
+            ExpectationStatus::Met => "ok  ",
+            ExpectationStatus::Unmet(_) => "FAIL",
+            ExpectationStatus::None => "  - ",
+        };
+        writeln!(out, "  {mark} {}: {}", c.name, outcome(c)).ok();
+        if let ExpectationStatus::Unmet(reasons) = &c.expectation {
+            for r in reasons {
+                writeln!(out, "         {r}").ok();
+            }
+        }
+    }
+    out
+}
+
+/// `N checks: N met, N unmet, N without expectation`.
+pub fn summary_line(met: usize, unmet: usize, none: usize) -> String {
+    format!(
+        "{} checks: {met} met, {unmet} unmet, {none} without expectation",
+        met + unmet + none
+    )
+}
+
+fn statement_title(r: &StatementRef) -> String {
+    let mut s = format!("statement {}", r.index);
+    if let Some(sid) = &r.sid {
+        write!(s, " \"{sid}\"").ok();
+    }
+    write!(s, " ({})", r.effect).ok();
+    if let Some(line) = r.line {
+        write!(s, ", line {line}").ok();
+    }
+    s
+}
+
+fn describe_ref(r: &StatementRef) -> String {
+    if r.grant {
+        format!("{} (KMS grant)", r.policy)
+    } else {
+        format!("{}, {}", r.policy, statement_title(r))
+    }
+}
+
+fn condition_line(c: &ConditionTrace) -> String {
+    let request = match &c.request {
+        None => "the key is missing from the request".to_string(),
+        Some(v) if v.len() == 1 => format!("the request has {:?}", v[0]),
+        Some(v) => format!("the request has {v:?}"),
+    };
+    format!(
+        "{} {}: {request}; the policy says {:?} -> {}",
+        c.operator,
+        c.key,
+        c.policy,
+        if c.matched { "true" } else { "false" }
+    )
+}
+
+fn policy_heading(t: PolicyType, name: &str) -> String {
+    match t {
+        PolicyType::Identity => format!("identity policy \"{name}\""),
+        PolicyType::PermissionsBoundary => format!("permissions boundary \"{name}\""),
+        PolicyType::Scp => format!("SCP \"{name}\""),
+        PolicyType::Rcp => format!("RCP \"{name}\""),
+        _ => name.to_string(),
+    }
+}
+
+fn explain_statements(out: &mut String, traces: &[StatementTrace]) {
+    let mut current: Option<(PolicyType, &str)> = None;
+    for t in traces {
+        let policy = (t.statement.policy_type, &*t.statement.policy);
+        if current != Some(policy) {
+            writeln!(out, "    {}", policy_heading(policy.0, policy.1)).ok();
+            current = Some(policy);
+        }
+        let verdict = if t.applies {
+            "APPLIES"
+        } else {
+            "does not apply"
+        };
+        writeln!(out, "      {}: {verdict}", statement_title(&t.statement)).ok();
+        let mark = |m: bool| if m { "yes" } else { "no " };
+        if let Some(p) = &t.principal {
+            writeln!(out, "        {} principal: {}", mark(p.matched), p.detail).ok();
+        }
+        writeln!(
+            out,
+            "        {} action:    {}",
+            mark(t.action.matched),
+            t.action.detail
+        )
+        .ok();
+        writeln!(
+            out,
+            "        {} resource:  {}",
+            mark(t.resource.matched),
+            t.resource.detail
+        )
+        .ok();
+        for c in &t.conditions {
+            writeln!(
+                out,
+                "        {} condition: {}",
+                mark(c.matched),
+                condition_line(c)
+            )
+            .ok();
+        }
+    }
+}
+
+fn explain_step(out: &mut String, i: usize, s: &StepResult) {
+    let verdict = match (&s.error, s.allowed, s.denial) {
+        (Some(e), true, _) => format!("FAILED with {}", e.code),
+        (_, true, _) => "ALLOWED".to_string(),
+        (_, false, Some(d)) => format!("DENIED ({} deny)", d.name()),
+        (_, false, None) => "DENIED".to_string(),
+    };
+    let optional = if s.optional { " (optional)" } else { "" };
+    writeln!(out, "\nStep {}: {}{optional} -> {verdict}", i + 1, s.title).ok();
+    writeln!(out, "  {} on {}", s.action, s.resource).ok();
+    writeln!(out, "  as {}", s.caller).ok();
+    for n in &s.notes {
+        writeln!(out, "  note: {n}").ok();
+    }
+    if !s.context.is_empty() {
+        writeln!(out, "  request context:").ok();
+        for (k, v, multi) in s.context.iter() {
+            if multi {
+                writeln!(out, "    {k} = {v:?}").ok();
+            } else {
+                writeln!(
+                    out,
+                    "    {k} = {}",
+                    v.first().map(String::as_str).unwrap_or("")
+                )
+                .ok();
+            }
+        }
+    }
+    if let Some(trace) = &s.trace {
+        if trace.statements.is_empty() {
+            writeln!(out, "  no policy applies to this request").ok();
+        } else {
+            writeln!(out, "  statements:").ok();
+            explain_statements(out, &trace.statements);
+        }
+        if !trace.notes.is_empty() {
+            writeln!(out, "  reasoning:").ok();
+            for n in &trace.notes {
+                writeln!(out, "    - {n}").ok();
+            }
+        }
+    }
+    if !s.decided_by.is_empty() {
+        writeln!(out, "  decided by:").ok();
+        for r in &s.decided_by {
+            writeln!(out, "    - {}", describe_ref(r)).ok();
+        }
+    }
+    if let Some(m) = &s.message {
+        writeln!(out, "  AWS records: {m}").ok();
+    }
+}
+
+/// The full explanation of one check, top to bottom: what was asked, the answer, then every
+/// step with its context, every statement and why it did or did not apply.
+pub fn explain(file: &str, c: &CheckResult) -> String {
+    let mut out = String::new();
+    writeln!(out, "Check \"{}\" ({file}:{})", c.name, c.line).ok();
+    let verdict = if c.allowed {
+        "ALLOWED".to_string()
+    } else {
+        outcome(c).to_uppercase_first()
+    };
+    writeln!(out, "Answer: {verdict}").ok();
+    if let Some(e) = &c.error {
+        writeln!(out, "The client sees: {}: {}", e.code, e.message).ok();
+    }
+    if let Some(m) = &c.message {
+        if c.error.as_ref().is_none_or(|e| &e.message != m) {
+            writeln!(out, "Behind it (as CloudTrail records it): {m}").ok();
+        }
+    }
+    if let Some(step) = &c.failed_step {
+        writeln!(out, "Failed step: {step}").ok();
+    }
+    if !c.decided_by.is_empty() {
+        writeln!(out, "Decided by:").ok();
+        for r in &c.decided_by {
+            writeln!(out, "  - {}", describe_ref(r)).ok();
+        }
+    }
+    match &c.expectation {
+        ExpectationStatus::Met => {
+            writeln!(out, "Expectation: met").ok();
+        }
+        ExpectationStatus::Unmet(reasons) => {
+            writeln!(out, "Expectation: UNMET").ok();
+            for r in reasons {
+                writeln!(out, "  - {r}").ok();
+            }
+        }
+        ExpectationStatus::None => {}
+    }
+    if !c.notes.is_empty() {
+        writeln!(out, "How the call was modelled:").ok();
+        for n in &c.notes {
+            writeln!(out, "  - {n}").ok();
+        }
+    }
+    for (i, s) in c.steps.iter().enumerate() {
+        explain_step(&mut out, i, s);
+    }
+    out
+}
+
+trait UpperFirst {
+    fn to_uppercase_first(&self) -> String;
+}
+
+impl UpperFirst for String {
+    fn to_uppercase_first(&self) -> String {
+        let mut chars = self.chars();
+        match chars.next() {
+            Some(f) => f.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one test suite per file, one test case per check; unmet expectations are failures.
+pub fn junit(files: &[(String, Vec<CheckResult>)]) -> String {
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"iamsim\">\n");
+    for (file, checks) in files {
+        let failures = checks
+            .iter()
+            .filter(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))
+            .count();
+        writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+            xml_escape(file),
+            checks.len()
+        )
+        .ok();
+        for c in checks {
+            write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml_escape(file),
+                xml_escape(&c.name)
+            )
+            .ok();
+            match &c.expectation {
+                ExpectationStatus::Unmet(reasons) => {
+                    writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        xml_escape(&reasons.join("; ")),
+                        xml_escape(&outcome(c))
+                    )
+                    .ok();
+                }
+                _ => {
+                    writeln!(out, "/>").ok();
+                }
+            }
+        }
+        writeln!(out, "  </testsuite>").ok();
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

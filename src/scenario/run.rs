@@ -1,0 +1,469 @@
+//! Running a scenario's checks in order: each check becomes one or more authorization steps,
+//! whose decisions make the check's result, compared with its expectation.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::engine::{
+    authorize, Caller, Context, Decision, NoTrace, Outcome, Request, StatementRef, Trace,
+};
+use crate::policy::PolicyType;
+use crate::report::messages::{denial_message, KMS_DECRYPT_DENIED};
+use crate::world::World;
+
+/// What the client of the API receives when a call fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError {
+    /// `AccessDenied`, `KMS.DisabledException`, ...
+    pub code: String,
+    pub message: String,
+}
+
+/// One authorization (or one check AWS makes before authorizing) within a check.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    /// What the step is, in a few words ("S3 authorizes the upload").
+    pub title: String,
+    pub action: String,
+    pub resource: String,
+    /// The caller of this step, as AWS names it.
+    pub caller: String,
+    pub allowed: bool,
+    pub denial: Option<Denial>,
+    pub decided_by: Vec<StatementRef>,
+    /// The policy type a denial names.
+    pub denied_by: Option<PolicyType>,
+    /// The AWS-style record of a denial (the text CloudTrail or the service would show).
+    pub message: Option<String>,
+    /// A failure that is not a policy decision (disabled key, ...).
+    pub error: Option<ClientError>,
+    /// The assumptions and derivations this step relied on.
+    pub notes: Vec<String>,
+    /// The request context the step was evaluated with.
+    pub context: Context,
+    /// Every statement's evaluation, when a trace was asked for.
+    pub trace: Option<Trace>,
+    /// A step whose failure does not fail the call (tags that do not replicate).
+    pub optional: bool,
+}
+
+/// Whether a check's expectation held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectationStatus {
+    Met,
+    /// The reasons, one per expectation field that did not hold.
+    Unmet(Vec<String>),
+    None,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub name: String,
+    pub line: usize,
+    pub allowed: bool,
+    pub denial: Option<Denial>,
+    pub decided_by: Vec<StatementRef>,
+    pub steps: Vec<StepResult>,
+    /// The AWS-style message of the failed step.
+    pub message: Option<String>,
+    /// What the client gets; `None` when allowed.
+    pub error: Option<ClientError>,
+    /// The action of the first step that failed.
+    pub failed_step: Option<String>,
+    /// Notes about the whole call (which key encrypts, what was written).
+    pub notes: Vec<String>,
+    pub expectation: ExpectationStatus,
+}
+
+/// Runs every check of a scenario in order. With `trace`, each step keeps every statement's
+/// evaluation.
+pub fn run_scenario(scenario: &Scenario, trace: bool) -> Vec<CheckResult> {
+    run_checks(&scenario.world, &scenario.checks, trace)
+}
+
+/// Runs checks against a world. Calls that succeed change a working copy of the world (an
+/// upload stores its object), so later checks see their effects.
+pub fn run_checks(world: &World, checks: &[Check], trace: bool) -> Vec<CheckResult> {
+    let mut working: Option<World> = None;
+    checks
+        .iter()
+        .map(|check| {
+            let mut result = match &check.kind {
+                CheckKind::Raw { .. } => raw_check(working.as_ref().unwrap_or(world), check, trace),
+                CheckKind::Call { .. } => {
+                    let w = working.get_or_insert_with(|| world.clone());
+                    crate::services::run_call(w, check, trace)
+                }
+            };
+            result.expectation = compare(check.expect.as_ref(), &result);
+            result
+        })
+        .collect()
+}
+
+/// Applies a check's context values over the defaults.
+pub(crate) fn apply_overrides(ctx: &mut Context, overrides: &[(String, ContextOverride)]) {
+    for (k, v) in overrides {
+        match v {
+            ContextOverride::Single(s) => ctx.set(k, s.as_str()),
+            ContextOverride::Multi(m) => ctx.set_multi(k, m.clone()),
+            ContextOverride::Remove => ctx.remove(k),
+        }
+    }
+}
+
+/// Applies a check's context values, leaving out `skip` (keys a service's own request cannot
+/// carry).
+pub(crate) fn apply_overrides_except(
+    ctx: &mut Context,
+    overrides: &[(String, ContextOverride)],
+    skip: &[&str],
+) {
+    let kept: Vec<(String, ContextOverride)> = overrides
+        .iter()
+        .filter(|(k, _)| !skip.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
+    apply_overrides(ctx, &kept);
+}
+
+/// Everything one authorization step needs.
+pub(crate) struct StepInput<'a> {
+    pub title: String,
+    pub caller: &'a Caller,
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_account: Option<&'a str>,
+    pub context: Context,
+    pub session_policy: Option<&'a crate::policy::Policy>,
+    pub endpoint: Option<&'a crate::world::Endpoint>,
+    pub notes: Vec<String>,
+}
+
+/// Evaluates one authorization step against the world.
+pub(crate) fn authorize_step(world: &World, input: StepInput<'_>, trace: bool) -> StepResult {
+    let side = world.resource_side(
+        input.caller,
+        input.action,
+        input.resource,
+        input.resource_account,
+    );
+    let set = world.policy_set(
+        input.caller,
+        input.action,
+        &side,
+        input.session_policy,
+        input.endpoint,
+    );
+    let request = Request {
+        caller: input.caller,
+        action: input.action,
+        resource: input.resource,
+        resource_account: side.account.as_deref(),
+        context: &input.context,
+    };
+    let (decision, kept) = if trace {
+        let mut t = Trace::default();
+        let d = authorize(&request, &set, &mut t);
+        (d, Some(t))
+    } else {
+        (authorize(&request, &set, &mut NoTrace), None)
+    };
+    let mut notes = input.notes;
+    notes.extend(side.notes.iter().cloned());
+    if set.scps.is_none() && input.caller.is_iam_principal() && trace {
+        if let Some(account) = &input.caller.account {
+            if world
+                .organization
+                .as_ref()
+                .is_some_and(|o| o.management_account.as_deref() == Some(account))
+            {
+                notes.push(format!(
+                    "SCPs do not apply: {account} is the organization's management account"
+                ));
+            }
+        }
+    }
+    step_from_decision(
+        input.title,
+        input.caller,
+        input.action,
+        input.resource,
+        decision,
+        input.context,
+        notes,
+        kept,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_from_decision(
+    title: String,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+    decision: Decision,
+    context: Context,
+    notes: Vec<String>,
+    trace: Option<Trace>,
+) -> StepResult {
+    let message = denial_message(caller, action, resource, &decision);
+    let denial = match decision.outcome {
+        Outcome::Allowed => None,
+        Outcome::ExplicitDeny => Some(Denial::Explicit),
+        Outcome::ImplicitDeny => Some(Denial::Implicit),
+    };
+    StepResult {
+        title,
+        action: action.to_string(),
+        resource: resource.to_string(),
+        caller: caller.display_arn(),
+        allowed: decision.is_allowed(),
+        denial,
+        decided_by: decision.decided_by,
+        denied_by: decision.denied_by,
+        message,
+        error: None,
+        notes,
+        context,
+        trace,
+        optional: false,
+    }
+}
+
+fn raw_check(world: &World, check: &Check, trace: bool) -> CheckResult {
+    let CheckKind::Raw {
+        action,
+        resource,
+        resource_account,
+    } = &check.kind
+    else {
+        unreachable!("raw_check is only called for raw checks")
+    };
+    // The loader has verified the principal.
+    let caller = match world.caller(check.principal.as_deref().unwrap_or("anonymous")) {
+        Ok(c) => c,
+        Err(e) => return failed_to_run(check, e),
+    };
+    let endpoint = check
+        .vpc_endpoint
+        .as_deref()
+        .and_then(|e| world.endpoint(e));
+    let side = world.resource_side(&caller, action, resource, resource_account.as_deref());
+    let mut context =
+        world.base_context(&caller, action, resource, side.account.as_deref(), endpoint);
+    apply_overrides(&mut context, &check.context);
+    let step = authorize_step(
+        world,
+        StepInput {
+            title: format!("{action} on {resource}"),
+            caller: &caller,
+            action,
+            resource,
+            resource_account: resource_account.as_deref(),
+            context,
+            session_policy: check.session_policy.as_deref(),
+            endpoint,
+            notes: Vec::new(),
+        },
+        trace,
+    );
+    let error =
+        (!step.allowed).then(|| client_error_for(world, &caller, &step, side.account.as_deref()));
+    finish(check, vec![step], error, Vec::new())
+}
+
+/// What a client receives for a refused step of a raw check.
+fn client_error_for(
+    world: &World,
+    caller: &Caller,
+    step: &StepResult,
+    resource_account: Option<&str>,
+) -> ClientError {
+    let service = step
+        .action
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let message = step.message.clone().unwrap_or_default();
+    match service.as_str() {
+        "s3" => ClientError {
+            code: "AccessDenied".to_string(),
+            message: s3_denied_message(world, caller, resource_account, &message),
+        },
+        "kms" if step.action.eq_ignore_ascii_case("kms:Decrypt") => ClientError {
+            code: "AccessDeniedException".to_string(),
+            message: KMS_DECRYPT_DENIED.to_string(),
+        },
+        "kms" => ClientError {
+            code: "AccessDeniedException".to_string(),
+            message,
+        },
+        _ => ClientError {
+            code: "AccessDenied".to_string(),
+            message,
+        },
+    }
+}
+
+/// S3 returns the detailed message only to callers in the bucket owner's account or
+/// organization; everyone else reads "Access Denied".
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
+pub(crate) fn s3_denied_message(
+    world: &World,
+    caller: &Caller,
+    bucket_account: Option<&str>,
+    detailed: &str,
+) -> String {
+    let same_account = caller.account.is_some() && caller.account.as_deref() == bucket_account;
+    let same_org = match (&world.organization, &caller.account, bucket_account) {
+        (Some(org), Some(a), Some(b)) => {
+            let member = |x: &str| org.accounts.contains_key(x);
+            member(a) && member(b)
+        }
+        _ => false,
+    };
+    if caller.is_iam_principal() && (same_account || same_org) {
+        detailed.to_string()
+    } else {
+        "Access Denied".to_string()
+    }
+}
+
+/// Assembles a check's result from its steps: allowed when every step allowed; otherwise the
+/// first failed step decides.
+pub(crate) fn finish(
+    check: &Check,
+    steps: Vec<StepResult>,
+    error: Option<ClientError>,
+    notes: Vec<String>,
+) -> CheckResult {
+    let failed = steps
+        .iter()
+        .find(|s| !s.optional && (!s.allowed || s.error.is_some()));
+    let allowed = failed.is_none() && error.is_none();
+    let failed_error = failed.and_then(|s| s.error.clone());
+    let (denial, decided_by, message, failed_step) = match failed {
+        Some(s) => (
+            s.denial,
+            s.decided_by.clone(),
+            s.message.clone(),
+            Some(s.action.clone()),
+        ),
+        None => {
+            let mut by: Vec<StatementRef> = Vec::new();
+            for s in &steps {
+                for r in &s.decided_by {
+                    if !by.contains(r) {
+                        by.push(r.clone());
+                    }
+                }
+            }
+            (None, by, None, None)
+        }
+    };
+    CheckResult {
+        name: check.name.clone(),
+        line: check.line,
+        allowed,
+        denial,
+        decided_by,
+        steps,
+        message,
+        error: if allowed {
+            None
+        } else {
+            error.or(failed_error)
+        },
+        failed_step,
+        notes,
+        expectation: ExpectationStatus::None,
+    }
+}
+
+/// A check that could not be evaluated at all (a principal the world cannot resolve).
+pub(crate) fn failed_to_run(check: &Check, why: String) -> CheckResult {
+    CheckResult {
+        name: check.name.clone(),
+        line: check.line,
+        allowed: false,
+        denial: None,
+        decided_by: Vec::new(),
+        steps: Vec::new(),
+        message: Some(why.clone()),
+        error: Some(ClientError {
+            code: "InvalidCheck".to_string(),
+            message: why,
+        }),
+        failed_step: None,
+        notes: Vec::new(),
+        expectation: ExpectationStatus::None,
+    }
+}
+
+fn compare(expect: Option<&Expectation>, r: &CheckResult) -> ExpectationStatus {
+    let Some(e) = expect else {
+        return ExpectationStatus::None;
+    };
+    let mut unmet = Vec::new();
+    let word = |b: bool| if b { "allowed" } else { "denied" };
+    if let Some(a) = e.allowed {
+        if a != r.allowed {
+            unmet.push(format!("expected {}, got {}", word(a), word(r.allowed)));
+        }
+    }
+    if let Some(d) = e.denial {
+        if r.denial != Some(d) {
+            unmet.push(format!(
+                "expected an {} denial, got {}",
+                d.name(),
+                r.denial.map_or("no denial".to_string(), |x| format!(
+                    "an {} denial",
+                    x.name()
+                ))
+            ));
+        }
+    }
+    if let Some(want) = &e.decided_by {
+        let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+        let got_labels: Vec<String> = r.decided_by.iter().map(StatementRef::label).collect();
+        let got: BTreeSet<&str> = got_labels.iter().map(String::as_str).collect();
+        if want != got {
+            unmet.push(format!("expected decided_by {want:?}, got {got:?}"));
+        }
+    }
+    if let Some(step) = &e.failed_step {
+        if r.failed_step.as_deref() != Some(step.as_str()) {
+            unmet.push(format!(
+                "expected the failed step {step}, got {}",
+                r.failed_step.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    if let Some(code) = &e.error {
+        let got = r.error.as_ref().map(|e| e.code.as_str());
+        if got != Some(code.as_str()) {
+            unmet.push(format!(
+                "expected error {code}, got {}",
+                got.unwrap_or("none")
+            ));
+        }
+    }
+    if let Some(m) = &e.message {
+        if r.message.as_deref() != Some(m.as_str()) {
+            unmet.push(format!(
+                "expected message {m:?}, got {}",
+                r.message
+                    .as_ref()
+                    .map_or("none".to_string(), |x| format!("{x:?}"))
+            ));
+        }
+    }
+    if unmet.is_empty() {
+        ExpectationStatus::Met
+    } else {
+        ExpectationStatus::Unmet(unmet)
+    }
+}

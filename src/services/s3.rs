@@ -1,0 +1,862 @@
+//! S3 object calls as the authorizations S3 performs for them, in order.
+//!
+//! Sources: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+
+use base64::Engine;
+
+use super::kms::{self, kms_step, KmsRequest};
+use crate::engine::Caller;
+use crate::report::messages::KMS_DECRYPT_DENIED;
+use crate::scenario::run::{
+    apply_overrides, authorize_step, failed_to_run, finish, s3_denied_message, StepInput,
+};
+use crate::scenario::{Call, Check, CheckKind, CheckResult, ClientError, StepResult};
+use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
+
+/// Request headers S3 turns into condition keys of the same name under `s3:`.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
+const HEADER_KEYS: [&str; 13] = [
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-storage-class",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-website-redirect-location",
+    "x-amz-server-side-encryption-customer-algorithm",
+];
+
+/// Every request header a check may carry.
+pub const KNOWN_HEADERS: [&str; 22] = [
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-storage-class",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-tagging",
+    "x-amz-tagging-directive",
+    "x-amz-checksum-mode",
+    "x-amz-website-redirect-location",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-expected-bucket-owner",
+    "content-type",
+];
+
+/// A call's request headers, lowercased names.
+pub(super) struct Headers<'a>(pub(super) &'a [(String, String)]);
+
+impl Headers<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Tags from `x-amz-tagging` (`k1=v1&k2=v2`).
+    fn tags(&self) -> Vec<(String, String)> {
+        self.get("x-amz-tagging")
+            .map(|t| {
+                t.split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once('=') {
+                        Some((k, v)) => (k.to_string(), v.to_string()),
+                        None => (p.to_string(), String::new()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Pairs of `x-amz-server-side-encryption-context` (base64 of a JSON object).
+    fn encryption_context(&self) -> Result<Vec<(String, String)>, ClientError> {
+        let Some(raw) = self.get("x-amz-server-side-encryption-context") else {
+            return Ok(Vec::new());
+        };
+        let invalid = || {
+            ClientError {
+            code: "InvalidArgument".to_string(),
+            message: "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map".to_string(),
+        }
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw.trim())
+            .map_err(|_| invalid())?;
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        map.into_iter()
+            .map(|(k, v)| v.as_str().map(|s| (k, s.to_string())).ok_or_else(invalid))
+            .collect()
+    }
+}
+
+/// What an object write will be encrypted with.
+#[derive(Debug, Clone)]
+enum Plan {
+    SseS3 {
+        why: String,
+    },
+    Kms {
+        key: kms::ChosenKey,
+        algorithm: String,
+    },
+}
+
+/// Decides the encryption of a new object: request headers first, else the bucket default
+/// (Part B 6.6, decisions A1-A3). Returns the key-id value the bucket policy sees, too.
+fn plan_encryption(
+    world: &mut World,
+    bucket: &Bucket,
+    caller: &Caller,
+    headers: &Headers<'_>,
+) -> Result<(Plan, Option<String>), ClientError> {
+    let requester = caller
+        .account
+        .clone()
+        .unwrap_or_else(|| bucket.account.clone());
+    let bucket_key = match headers.get("x-amz-server-side-encryption-bucket-key-enabled") {
+        Some(v) => v.eq_ignore_ascii_case("true"),
+        None => bucket.default_encryption.bucket_key,
+    };
+    match headers.get("x-amz-server-side-encryption") {
+        Some("AES256") => Ok((
+            Plan::SseS3 {
+                why: "the request asks for SSE-S3 (x-amz-server-side-encryption: AES256)"
+                    .to_string(),
+            },
+            None,
+        )),
+        Some(alg @ ("aws:kms" | "aws:kms:dsse")) => {
+            match headers.get("x-amz-server-side-encryption-aws-kms-key-id") {
+                Some(reference) => {
+                    let arn = kms::resolve(world, reference, &requester, &bucket.region)?;
+                    let why = if arn == reference {
+                        format!("the request names the key {arn}")
+                    } else {
+                        format!("S3 resolved {reference} in the requester's account {requester} to {arn} (decision A1) before evaluating the bucket policy")
+                    };
+                    Ok((
+                        Plan::Kms {
+                            key: kms::ChosenKey {
+                                arn: arn.clone(),
+                                bucket_key,
+                                why,
+                            },
+                            algorithm: alg.to_string(),
+                        },
+                        Some(arn),
+                    ))
+                }
+                None => {
+                    let arn = kms::aws_s3_key(world, &bucket.account, &bucket.region);
+                    let why = format!(
+                    "the request says {alg} without a key id, so S3 uses the AWS managed key aws/s3 of the bucket owner {} ({arn}), not the bucket's default key (decision A3)",
+                    bucket.account
+                );
+                    Ok((
+                        Plan::Kms {
+                            key: kms::ChosenKey {
+                                arn,
+                                bucket_key,
+                                why,
+                            },
+                            algorithm: alg.to_string(),
+                        },
+                        None,
+                    ))
+                }
+            }
+        }
+        Some(other) => Err(ClientError {
+            code: "InvalidArgument".to_string(),
+            message: format!("The encryption method specified is not supported: {other}"),
+        }),
+        None => {
+            let default = &bucket.default_encryption;
+            if !default.is_kms() {
+                return Ok((
+                    Plan::SseS3 {
+                        why: format!(
+                            "no encryption header: bucket {} encrypts by default with SSE-S3",
+                            bucket.name
+                        ),
+                    },
+                    None,
+                ));
+            }
+            let (arn, why) = match &default.kms_key {
+                Some(reference) => {
+                    let arn = kms::resolve(world, reference, &requester, &bucket.region)?;
+                    let why = format!("no encryption header: bucket {} encrypts by default with {arn}; the request carried no x-amz-server-side-encryption header, so the bucket policy sees none (decision A2)", bucket.name);
+                    (arn, why)
+                }
+                None => {
+                    let arn = kms::aws_s3_key(world, &bucket.account, &bucket.region);
+                    (arn.clone(), format!("no encryption header: bucket {} encrypts by default with SSE-KMS under aws/s3 ({arn}); the bucket policy sees no encryption header (decision A2)", bucket.name))
+                }
+            };
+            Ok((
+                Plan::Kms {
+                    key: kms::ChosenKey {
+                        arn,
+                        bucket_key,
+                        why,
+                    },
+                    algorithm: default.algorithm.clone(),
+                },
+                None,
+            ))
+        }
+    }
+}
+
+fn object_arn(bucket: &str, key: &str) -> String {
+    format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+/// The S3 step for an object action, with the request's headers as condition keys.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn s3_step(
+    world: &World,
+    check: &Check,
+    caller: &Caller,
+    action: &str,
+    bucket: &Bucket,
+    key: &str,
+    headers: &Headers<'_>,
+    resolved_key_id: Option<&str>,
+    existing_tags: &[(String, String)],
+    title: String,
+    trace: bool,
+) -> StepResult {
+    let resource = if key.is_empty() {
+        bucket.arn()
+    } else {
+        object_arn(&bucket.name, key)
+    };
+    let endpoint = check
+        .vpc_endpoint
+        .as_deref()
+        .and_then(|e| world.endpoint(e));
+    let mut ctx = world.base_context(caller, action, &resource, Some(&bucket.account), endpoint);
+    for name in HEADER_KEYS {
+        if let Some(v) = headers.get(name) {
+            let value = match (name, resolved_key_id) {
+                ("x-amz-server-side-encryption-aws-kms-key-id", Some(arn)) => arn,
+                _ => v,
+            };
+            ctx.set(&format!("s3:{name}"), value);
+        }
+    }
+    let tags = headers.tags();
+    if headers.get("x-amz-tagging").is_some() {
+        for (k, v) in &tags {
+            ctx.set(&format!("s3:RequestObjectTag/{k}"), v.as_str());
+        }
+        ctx.set_multi(
+            "s3:RequestObjectTagKeys",
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        );
+    }
+    for (k, v) in existing_tags {
+        ctx.set(&format!("s3:ExistingObjectTag/{k}"), v.as_str());
+    }
+    apply_overrides(&mut ctx, &check.context);
+    let mut step = authorize_step(
+        world,
+        StepInput {
+            title,
+            caller,
+            action,
+            resource: &resource,
+            resource_account: Some(&bucket.account),
+            context: ctx,
+            session_policy: check.session_policy.as_deref(),
+            endpoint,
+            notes: Vec::new(),
+        },
+        trace,
+    );
+    if !step.allowed {
+        let message = step.message.clone().unwrap_or_default();
+        step.error = Some(ClientError {
+            code: "AccessDenied".to_string(),
+            message: s3_denied_message(world, caller, Some(&bucket.account), &message),
+        });
+    }
+    step
+}
+
+/// A step that is a request check rather than an authorization (a 400 before any policy).
+fn rejection(
+    title: &str,
+    action: &str,
+    resource: &str,
+    caller: &Caller,
+    error: ClientError,
+) -> StepResult {
+    StepResult {
+        title: title.to_string(),
+        action: action.to_string(),
+        resource: resource.to_string(),
+        caller: caller.display_arn(),
+        allowed: true,
+        denial: None,
+        decided_by: Vec::new(),
+        denied_by: None,
+        message: Some(error.message.clone()),
+        error: Some(error),
+        notes: Vec::new(),
+        context: Default::default(),
+        trace: None,
+        optional: false,
+    }
+}
+
+/// Whether an ACL header grants to everyone or to every AWS account.
+fn public_acl(headers: &Headers<'_>) -> bool {
+    let canned = matches!(
+        headers.get("x-amz-acl"),
+        Some("public-read" | "public-read-write" | "authenticated-read")
+    );
+    let grant = [
+        "x-amz-grant-read",
+        "x-amz-grant-write",
+        "x-amz-grant-read-acp",
+        "x-amz-grant-write-acp",
+        "x-amz-grant-full-control",
+    ]
+    .iter()
+    .filter_map(|h| headers.get(h))
+    .any(|v| {
+        v.contains("acs.amazonaws.com/groups/global/AllUsers")
+            || v.contains("acs.amazonaws.com/groups/global/AuthenticatedUsers")
+    });
+    canned || grant
+}
+
+/// A write into a bucket: checks, S3 authorizations, KMS, and the stored object.
+struct Write<'c> {
+    call: Call,
+    caller: Caller,
+    bucket: String,
+    key: String,
+    headers: &'c [(String, String)],
+}
+
+fn run_write(
+    world: &mut World,
+    check: &Check,
+    w: Write<'_>,
+    steps: &mut Vec<StepResult>,
+    notes: &mut Vec<String>,
+    trace: bool,
+) -> Result<(), ClientError> {
+    let headers = Headers(w.headers);
+    let Some(bucket) = world.bucket(&w.bucket).cloned() else {
+        return Err(ClientError {
+            code: "NoSuchBucket".to_string(),
+            message: "The specified bucket does not exist".to_string(),
+        });
+    };
+    let resource = object_arn(&bucket.name, &w.key);
+    // Request checks S3 makes before authorizing (HTTP 400/403, not policy decisions).
+    if let Some(acl) = headers.get("x-amz-acl") {
+        if bucket.object_ownership == ObjectOwnership::BucketOwnerEnforced
+            && acl != "bucket-owner-full-control"
+        {
+            let e = ClientError {
+                code: "AccessControlListNotSupported".to_string(),
+                message: "The bucket does not allow ACLs".to_string(),
+            };
+            steps.push(rejection(
+                "Object Ownership: the bucket has ACLs disabled (BucketOwnerEnforced)",
+                "s3:PutObject",
+                &resource,
+                &w.caller,
+                e.clone(),
+            ));
+            return Err(e);
+        }
+    }
+    if bucket.public_access_block.block_public_acls && public_acl(&headers) {
+        let e = ClientError {
+            code: "AccessDenied".to_string(),
+            message: format!(
+                "User: {} is not authorized to perform: s3:PutObject on resource: \"{resource}\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access",
+                w.caller.display_arn()
+            ),
+        };
+        steps.push(rejection(
+            "Block Public Access (BlockPublicAcls) refuses a public ACL",
+            "s3:PutObject",
+            &resource,
+            &w.caller,
+            e.clone(),
+        ));
+        return Err(e);
+    }
+    let extra_context = headers.encryption_context()?;
+    let (plan, resolved) = match plan_encryption(world, &bucket, &w.caller, &headers) {
+        Ok(p) => p,
+        Err(e) => {
+            steps.push(rejection(
+                "S3 looks up the KMS key the request names",
+                "kms:DescribeKey",
+                &resource,
+                &w.caller,
+                e.clone(),
+            ));
+            return Err(e);
+        }
+    };
+    match &plan {
+        Plan::SseS3 { why } => notes.push(format!("encryption: SSE-S3 ({why})")),
+        Plan::Kms { key, algorithm } => notes.push(format!(
+            "encryption: {algorithm} with {} ({})",
+            key.arn, key.why
+        )),
+    }
+    let world_ref: &World = world;
+    let verb = match w.call {
+        Call::CreateMultipartUpload => "CreateMultipartUpload",
+        Call::CopyObject => "CopyObject (write)",
+        _ => "PutObject",
+    };
+    let s3 = s3_step(
+        world_ref,
+        check,
+        &w.caller,
+        "s3:PutObject",
+        &bucket,
+        &w.key,
+        &headers,
+        resolved.as_deref(),
+        &[],
+        format!("S3 authorizes {verb} into {}", bucket.name),
+        trace,
+    );
+    let ok = s3.allowed;
+    steps.push(s3);
+    if !ok {
+        return Ok(());
+    }
+    for (header, action) in [
+        ("x-amz-acl", "s3:PutObjectAcl"),
+        ("x-amz-tagging", "s3:PutObjectTagging"),
+    ] {
+        if headers.get(header).is_some() {
+            let step = s3_step(
+                world_ref,
+                check,
+                &w.caller,
+                action,
+                &bucket,
+                &w.key,
+                &headers,
+                resolved.as_deref(),
+                &[],
+                format!("the {header} header also needs {action}"),
+                trace,
+            );
+            let ok = step.allowed;
+            steps.push(step);
+            if !ok {
+                return Ok(());
+            }
+        }
+    }
+    let mut encryption = Encryption::sse_s3();
+    if let Plan::Kms { key, algorithm } = &plan {
+        let context_arn = if key.bucket_key {
+            bucket.arn()
+        } else {
+            resource.clone()
+        };
+        let mut operations = vec![(
+            "GenerateDataKey",
+            format!("KMS: {verb} needs a data key from {}", key.arn),
+        )];
+        if w.call == Call::CreateMultipartUpload {
+            // Each UploadPart and the CompleteMultipartUpload need kms:Decrypt (decision A4).
+            operations.push((
+                "Decrypt",
+                "KMS: UploadPart and CompleteMultipartUpload decrypt the upload's data key"
+                    .to_string(),
+            ));
+        }
+        for (operation, title) in operations {
+            let step = kms_step(
+                world_ref,
+                check,
+                KmsRequest {
+                    caller: &w.caller,
+                    operation,
+                    key_arn: &key.arn,
+                    region: &bucket.region,
+                    context_arn: &context_arn,
+                    extra_context: &extra_context,
+                    title,
+                },
+                trace,
+            );
+            let ok = step.allowed && step.error.is_none();
+            steps.push(step);
+            if !ok {
+                return Ok(());
+            }
+        }
+        if w.call == Call::CreateMultipartUpload {
+            let step = s3_step(
+                world_ref,
+                check,
+                &w.caller,
+                "s3:PutObject",
+                &bucket,
+                &w.key,
+                &headers,
+                resolved.as_deref(),
+                &[],
+                "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
+                    .to_string(),
+                trace,
+            );
+            let ok = step.allowed;
+            steps.push(step);
+            if !ok {
+                return Ok(());
+            }
+        }
+        encryption = Encryption {
+            algorithm: algorithm.clone(),
+            kms_key: Some(key.arn.clone()),
+            bucket_key: key.bucket_key,
+        };
+    } else if w.call == Call::CreateMultipartUpload {
+        let step = s3_step(
+            world_ref,
+            check,
+            &w.caller,
+            "s3:PutObject",
+            &bucket,
+            &w.key,
+            &headers,
+            None,
+            &[],
+            "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
+                .to_string(),
+            trace,
+        );
+        steps.push(step);
+        if !steps.last().is_some_and(|s| s.allowed) {
+            return Ok(());
+        }
+    }
+    // The object is written: who owns it (Part B 6.4).
+    let writer = w
+        .caller
+        .account
+        .clone()
+        .unwrap_or_else(|| bucket.account.clone());
+    let owner = match bucket.object_ownership {
+        ObjectOwnership::BucketOwnerEnforced => bucket.account.clone(),
+        ObjectOwnership::BucketOwnerPreferred
+            if headers.get("x-amz-acl") == Some("bucket-owner-full-control") =>
+        {
+            bucket.account.clone()
+        }
+        _ => writer,
+    };
+    notes.push(format!("{resource} is stored, owned by account {owner}"));
+    let stored = StoredObject {
+        key: w.key.clone(),
+        encryption,
+        owner,
+        tags: headers.tags(),
+        replica: false,
+    };
+    if let Some(b) = world.buckets.iter_mut().find(|b| b.name == bucket.name) {
+        b.objects.retain(|o| o.key != w.key);
+        b.objects.push(stored);
+    }
+    Ok(())
+}
+
+/// A read of an object: S3 authorization, a missing object, and `kms:Decrypt` when the stored
+/// object is SSE-KMS.
+fn run_read(
+    world: &World,
+    check: &Check,
+    caller: &Caller,
+    bucket_name: &str,
+    key: &str,
+    head: bool,
+    headers: &Headers<'_>,
+    steps: &mut Vec<StepResult>,
+    notes: &mut Vec<String>,
+    trace: bool,
+    version_id: Option<&str>,
+) -> Result<(), ClientError> {
+    let Some(bucket) = world.bucket(bucket_name) else {
+        return Err(ClientError {
+            code: "NoSuchBucket".to_string(),
+            message: "The specified bucket does not exist".to_string(),
+        });
+    };
+    let object = bucket.objects.iter().find(|o| o.key == key);
+    let action = if version_id.is_some() {
+        "s3:GetObjectVersion"
+    } else {
+        "s3:GetObject"
+    };
+    let verb = if head { "HeadObject" } else { "GetObject" };
+    let tags = object.map(|o| o.tags.clone()).unwrap_or_default();
+    let step = s3_step(
+        world,
+        check,
+        caller,
+        action,
+        bucket,
+        key,
+        headers,
+        None,
+        &tags,
+        format!("S3 authorizes {verb} on {bucket_name}/{key}"),
+        trace,
+    );
+    let ok = step.allowed;
+    steps.push(step);
+    if !ok {
+        return Ok(());
+    }
+    let Some(object) = object else {
+        // A missing key: 404 to callers who may list the bucket, 403 to the others.
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+        let list = s3_step(
+            world,
+            check,
+            caller,
+            "s3:ListBucket",
+            bucket,
+            "",
+            headers,
+            None,
+            &[],
+            "the object does not exist: S3 says so only to callers allowed s3:ListBucket"
+                .to_string(),
+            trace,
+        );
+        let may_list = list.allowed;
+        steps.push(list);
+        let e = if may_list {
+            ClientError {
+                code: "NoSuchKey".to_string(),
+                message: "The specified key does not exist.".to_string(),
+            }
+        } else {
+            ClientError {
+                code: "AccessDenied".to_string(),
+                message: "Access Denied".to_string(),
+            }
+        };
+        return Err(e);
+    };
+    notes.push(match &object.encryption.kms_key {
+        Some(k) => format!(
+            "the object is stored with {} under {k}{}",
+            object.encryption.algorithm,
+            if object.encryption.bucket_key {
+                " with an S3 Bucket Key"
+            } else {
+                ""
+            }
+        ),
+        None => format!("the object is stored with {}", object.encryption.algorithm),
+    });
+    // HeadObject reads metadata only, unless checksum mode asks S3 to read the stored checksum
+    // (decision A4; S3 stores a checksum with every new object since 2025).
+    let needs_decrypt = object.encryption.is_kms()
+        && (!head
+            || headers
+                .get("x-amz-checksum-mode")
+                .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED")));
+    if head && object.encryption.is_kms() && !needs_decrypt {
+        notes.push("HeadObject returns metadata only: no KMS permission is needed".to_string());
+    }
+    if needs_decrypt {
+        let key_arn = object.encryption.kms_key.clone().unwrap_or_default();
+        let context_arn = if object.encryption.bucket_key {
+            bucket.arn()
+        } else {
+            object_arn(bucket_name, key)
+        };
+        let mut step = kms_step(
+            world,
+            check,
+            KmsRequest {
+                caller,
+                operation: "Decrypt",
+                key_arn: &key_arn,
+                region: &bucket.region,
+                context_arn: &context_arn,
+                extra_context: &[],
+                title: format!("KMS: S3 decrypts the object's data key with {key_arn}"),
+            },
+            trace,
+        );
+        if !step.allowed {
+            // Observed: S3 relays KMS's generic Decrypt text to the client.
+            step.error = Some(ClientError {
+                code: "AccessDenied".to_string(),
+                message: KMS_DECRYPT_DENIED.to_string(),
+            });
+        }
+        steps.push(step);
+    }
+    Ok(())
+}
+
+/// Runs an S3 call check (everything but replication).
+pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckResult {
+    let CheckKind::Call {
+        call,
+        bucket,
+        key,
+        headers,
+        version_id,
+    } = &check.kind
+    else {
+        return failed_to_run(check, "not a call check".to_string());
+    };
+    let caller = match world.caller(check.principal.as_deref().unwrap_or("anonymous")) {
+        Ok(c) => c,
+        Err(e) => return failed_to_run(check, e),
+    };
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    let h = Headers(headers);
+    let outcome = match call {
+        Call::PutObject | Call::CreateMultipartUpload => run_write(
+            world,
+            check,
+            Write {
+                call: *call,
+                caller: caller.clone(),
+                bucket: bucket.clone(),
+                key: key.clone(),
+                headers,
+            },
+            &mut steps,
+            &mut notes,
+            trace,
+        ),
+        Call::GetObject | Call::HeadObject => run_read(
+            world,
+            check,
+            &caller,
+            bucket,
+            key,
+            *call == Call::HeadObject,
+            &h,
+            &mut steps,
+            &mut notes,
+            trace,
+            version_id.as_deref(),
+        ),
+        Call::CopyObject => {
+            let source = h.get("x-amz-copy-source").unwrap_or("");
+            let source = source.trim_start_matches('/');
+            let source = source.split("?versionId=").next().unwrap_or(source);
+            match source.split_once('/') {
+                None => Err(ClientError {
+                    code: "InvalidArgument".to_string(),
+                    message:
+                        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
+                            .to_string(),
+                }),
+                Some((src_bucket, src_key)) => {
+                    // The source read carries no copy headers of the destination write.
+                    let read = run_read(
+                        world,
+                        check,
+                        &caller,
+                        src_bucket,
+                        src_key,
+                        false,
+                        &Headers(&[]),
+                        &mut steps,
+                        &mut notes,
+                        trace,
+                        None,
+                    );
+                    let read_ok =
+                        read.is_ok() && steps.iter().all(|s| s.allowed && s.error.is_none());
+                    match read {
+                        Err(e) => Err(e),
+                        Ok(()) if !read_ok => Ok(()),
+                        Ok(()) => {
+                            notes.push("the copy is encrypted by the request's headers, else by the destination bucket's default, not by the source object's key".to_string());
+                            run_write(
+                                world,
+                                check,
+                                Write {
+                                    call: *call,
+                                    caller: caller.clone(),
+                                    bucket: bucket.clone(),
+                                    key: key.clone(),
+                                    headers,
+                                },
+                                &mut steps,
+                                &mut notes,
+                                trace,
+                            )
+                        }
+                    }
+                }
+            }
+        }
+        Call::ReplicateObject => return super::replication::run(world, check, trace),
+    };
+    // A refused KMS data-key request reaches an S3 client as a plain Access Denied (A6);
+    // a refused Decrypt carries KMS's text (set in `run_read`).
+    for step in steps.iter_mut().filter(|s| s.action.starts_with("kms:")) {
+        kms_denied_for_s3(step);
+    }
+    let error = match outcome {
+        Err(e) => Some(e),
+        Ok(()) => steps
+            .iter()
+            .find(|s| !s.optional && (!s.allowed || s.error.is_some()))
+            .and_then(|s| s.error.clone()),
+    };
+    finish(check, steps, error, notes)
+}
+
+/// Fills in the client error of refused KMS steps for S3 calls.
+pub fn kms_denied_for_s3(step: &mut StepResult) {
+    if !step.allowed && step.error.is_none() {
+        step.error = Some(ClientError {
+            code: "AccessDenied".to_string(),
+            message: "Access Denied".to_string(),
+        });
+    }
+}

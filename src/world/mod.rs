@@ -1,0 +1,609 @@
+//! The world a scenario describes: principals and their policies, buckets, KMS keys, other
+//! resources, the organization and VPC endpoints; and, for any request in it, the policies
+//! that apply and the context keys AWS fills in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::engine::{Caller, CallerKind, Context, Grant, OrgLevel, PolicySet, ResourceRules};
+use crate::policy::arn::{split_arn, IamEntity};
+use crate::policy::model::Policy;
+
+pub mod key_policies;
+pub mod public_access;
+
+/// An IAM user or role.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub arn: String,
+    pub account: String,
+    pub is_role: bool,
+    /// Identity policies: its own and its groups'.
+    pub identity: Vec<Arc<Policy>>,
+    pub boundary: Option<Arc<Policy>>,
+    pub trust: Option<Arc<Policy>>,
+    pub tags: Vec<(String, String)>,
+    /// The unique id (`AIDA...`, `AROA...`) behind `aws:userid`, when the scenario gives it.
+    pub unique_id: Option<String>,
+}
+
+/// How objects in a bucket are encrypted by default, or how one object was encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    /// `AES256` or `aws:kms` (or `aws:kms:dsse`).
+    pub algorithm: String,
+    /// The key as configured (ARN, id or alias); `None` with `aws:kms` means `aws/s3`.
+    pub kms_key: Option<String>,
+    pub bucket_key: bool,
+}
+
+impl Encryption {
+    pub fn sse_s3() -> Encryption {
+        Encryption {
+            algorithm: "AES256".to_string(),
+            kms_key: None,
+            bucket_key: false,
+        }
+    }
+
+    pub fn is_kms(&self) -> bool {
+        self.algorithm.starts_with("aws:kms")
+    }
+}
+
+/// S3 Block Public Access settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+/// S3 Object Ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectOwnership {
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+/// One replication rule.
+#[derive(Debug, Clone)]
+pub struct ReplicationRule {
+    pub id: String,
+    pub prefix: String,
+    pub destination_bucket: String,
+    pub destination_account: Option<String>,
+    pub replica_kms_key: Option<String>,
+    pub replicate_kms_encrypted: bool,
+    pub owner_override: bool,
+}
+
+/// A bucket's replication configuration.
+#[derive(Debug, Clone)]
+pub struct Replication {
+    pub role: String,
+    pub rules: Vec<ReplicationRule>,
+}
+
+/// An object stored in a bucket.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub key: String,
+    pub encryption: Encryption,
+    /// The account that owns the object.
+    pub owner: String,
+    pub tags: Vec<(String, String)>,
+    /// Set on replicas: the replication status AWS reports (`REPLICA`).
+    pub replica: bool,
+}
+
+/// An S3 bucket.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub policy: Option<Arc<Policy>>,
+    pub default_encryption: Encryption,
+    pub public_access_block: PublicAccessBlock,
+    pub versioning: bool,
+    pub object_ownership: ObjectOwnership,
+    pub replication: Option<Replication>,
+    pub objects: Vec<StoredObject>,
+}
+
+impl Bucket {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.name)
+    }
+}
+
+/// Who manages a KMS key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyManager {
+    Customer,
+    /// An AWS managed key such as `aws/s3`: fixed key policy, no RCPs.
+    Aws,
+}
+
+/// A KMS key's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+/// A KMS key.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub arn: String,
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub aliases: Vec<String>,
+    pub manager: KeyManager,
+    pub state: KeyState,
+    pub policy: Arc<Policy>,
+    /// Whether the policy is the default one iamsim supplied (for explanations).
+    pub default_policy: bool,
+    pub grants: Vec<Grant>,
+}
+
+/// Any other resource with a resource-based policy.
+#[derive(Debug, Clone)]
+pub struct OtherResource {
+    pub arn: String,
+    pub account: Option<String>,
+    pub policy: Arc<Policy>,
+}
+
+/// An organization: its id, management account, and each member account's path of levels.
+#[derive(Debug, Clone, Default)]
+pub struct Organization {
+    pub id: Option<String>,
+    pub management_account: Option<String>,
+    /// Member account -> (SCP levels, RCP levels, OU path ids from the root).
+    pub accounts: HashMap<String, AccountPlacement>,
+}
+
+/// Where an account sits in the organization, with the policies of each level on its path.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPlacement {
+    pub scps: Vec<OrgLevel>,
+    pub rcps: Vec<OrgLevel>,
+    /// `o-id/r-root/ou-.../` as `aws:PrincipalOrgPaths` shows it.
+    pub org_path: String,
+}
+
+/// A VPC endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub vpc: Option<String>,
+    /// `None`: the default policy, which allows everything.
+    pub policy: Option<Arc<Policy>>,
+}
+
+/// The world of one scenario.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub description: Option<String>,
+    pub region: String,
+    pub principals: Vec<Principal>,
+    pub buckets: Vec<Bucket>,
+    pub keys: Vec<Key>,
+    pub resources: Vec<OtherResource>,
+    pub organization: Option<Organization>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// Services whose resources resource control policies govern.
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+const RCP_SERVICES: [&str; 10] = [
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "ecr",
+    "cognito-identity",
+    "logs",
+    "dynamodb",
+    "aoss",
+];
+
+/// The resource side of a request, as the world knows it.
+#[derive(Debug, Clone)]
+pub struct ResourceSide<'w> {
+    pub account: Option<String>,
+    pub policy: Option<&'w Policy>,
+    pub rules: ResourceRules,
+    pub grants: &'w [Grant],
+    /// An AWS managed KMS key (RCPs do not apply to those).
+    pub aws_managed_key: bool,
+    /// What the world decided about the resource side, for explanations.
+    pub notes: Vec<String>,
+}
+
+impl World {
+    pub fn principal(&self, arn: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| p.arn == arn)
+    }
+
+    /// The declared role a session belongs to.
+    pub fn role_by_name(&self, account: &str, name: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| {
+            p.is_role
+                && p.account == account
+                && crate::policy::arn::last_path_element(&p.arn) == name
+        })
+    }
+
+    pub fn bucket(&self, name: &str) -> Option<&Bucket> {
+        self.buckets.iter().find(|b| b.name == name)
+    }
+
+    pub fn key(&self, arn: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| k.arn == arn)
+    }
+
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
+    }
+
+    /// The declared user or role behind a caller.
+    pub fn principal_of(&self, caller: &Caller) -> Option<&Principal> {
+        match &caller.kind {
+            CallerKind::User { .. } => caller.arn.as_deref().and_then(|a| self.principal(a)),
+            CallerKind::RoleSession { role_name, .. } => {
+                self.role_by_name(caller.account.as_deref()?, role_name)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads a check's principal: a role named by ARN stands for one of its sessions; a session
+    /// of a declared role gets the role's full ARN (with path) as `aws:PrincipalArn`.
+    pub fn caller(&self, text: &str) -> Result<Caller, String> {
+        let mut caller = Caller::parse(text)?;
+        if let Some(p) = self.principal_of(&caller) {
+            let p_arn = p.arn.clone();
+            caller.has_boundary = p.boundary.is_some();
+            if let CallerKind::RoleSession { role_arn, .. } = &mut caller.kind {
+                *role_arn = p_arn;
+            }
+        }
+        Ok(caller)
+    }
+
+    /// Finds a KMS key from an id, key ARN, alias name or alias ARN, resolving ids and alias
+    /// names in `account` and `region` (the requester's, Part B 5.5).
+    pub fn resolve_key(&self, reference: &str, account: &str, region: &str) -> Option<&Key> {
+        if reference.starts_with("arn:") {
+            let [_, _, service, key_region, key_account, resource] = split_arn(reference)?;
+            if service != "kms" {
+                return None;
+            }
+            if let Some(alias) = resource.strip_prefix("alias/") {
+                let alias = format!("alias/{alias}");
+                return self.keys.iter().find(|k| {
+                    k.account == key_account && k.region == key_region && k.aliases.contains(&alias)
+                });
+            }
+            return self.key(reference);
+        }
+        if reference.starts_with("alias/") {
+            return self.keys.iter().find(|k| {
+                k.account == account
+                    && k.region == region
+                    && k.aliases.iter().any(|a| a == reference)
+            });
+        }
+        self.keys
+            .iter()
+            .find(|k| k.id == reference && k.account == account && k.region == region)
+    }
+
+    /// The resource side of a request on `resource` for `action`.
+    pub fn resource_side(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+    ) -> ResourceSide<'_> {
+        let mut side = ResourceSide {
+            account: resource_account.map(str::to_string),
+            policy: None,
+            rules: ResourceRules::Standard,
+            grants: &[],
+            aws_managed_key: false,
+            notes: Vec::new(),
+        };
+        let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
+            return side;
+        };
+        if side.account.is_none() && !account.is_empty() {
+            side.account = Some(account.to_string());
+        }
+        match service {
+            "s3" => {
+                let bucket_name = rest.split('/').next().unwrap_or(rest);
+                if let Some(b) = self.bucket(bucket_name) {
+                    side.account = Some(b.account.clone());
+                    side.policy = b.policy.as_deref();
+                    let owner = rest
+                        .split_once('/')
+                        .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key))
+                        .map(|o| o.owner.as_str());
+                    let mut allows_apply = owner.is_none_or(|o| o == b.account);
+                    if !allows_apply {
+                        side.notes.push(format!(
+                            "the object is owned by account {}, not the bucket owner {}: bucket-policy Allow statements do not reach it (its Deny statements still do)",
+                            owner.unwrap_or_default(),
+                            b.account
+                        ));
+                    }
+                    // RestrictPublicBuckets: a public policy's grants reach only AWS service
+                    // principals and principals of the bucket owner's account.
+                    if b.public_access_block.restrict_public_buckets {
+                        if let Some(public) = b
+                            .policy
+                            .as_deref()
+                            .and_then(public_access::public_statement)
+                        {
+                            let outsider = match &caller.kind {
+                                CallerKind::Service { .. } => false,
+                                _ => caller.account.as_deref() != Some(b.account.as_str()),
+                            };
+                            if outsider && allows_apply {
+                                allows_apply = false;
+                                side.notes.push(format!(
+                                    "Block Public Access (RestrictPublicBuckets): the bucket policy is public because of statement {} ({}), so its Allow statements do not reach callers outside account {}",
+                                    public.index,
+                                    public.sid.as_deref().map_or("no Sid".to_string(), |s| format!("Sid {s}")),
+                                    b.account
+                                ));
+                            }
+                        }
+                    }
+                    side.rules = ResourceRules::S3 { allows_apply };
+                } else {
+                    side.rules = ResourceRules::S3 { allows_apply: true };
+                }
+            }
+            "kms" => {
+                side.rules = ResourceRules::KmsKey;
+                if let Some(k) = self.key(resource) {
+                    side.policy = Some(&k.policy);
+                    side.grants = &k.grants;
+                    side.aws_managed_key = k.manager == KeyManager::Aws;
+                }
+            }
+            "iam" if action.to_ascii_lowercase().starts_with("sts:assumerole") => {
+                side.rules = ResourceRules::RoleTrust;
+                side.policy = self
+                    .principal(resource)
+                    .filter(|p| p.is_role)
+                    .and_then(|p| p.trust.as_deref());
+            }
+            _ => {
+                side.policy = self
+                    .resources
+                    .iter()
+                    .find(|r| r.arn == resource)
+                    .map(|r| &*r.policy);
+                if let Some(r) = self.resources.iter().find(|r| r.arn == resource) {
+                    if let Some(a) = &r.account {
+                        side.account = Some(a.clone());
+                    }
+                }
+            }
+        }
+        side
+    }
+
+    /// The organization placement of a member account (not the management account).
+    pub fn placement(&self, account: &str) -> Option<&AccountPlacement> {
+        let org = self.organization.as_ref()?;
+        if org.management_account.as_deref() == Some(account) {
+            return None;
+        }
+        org.accounts.get(account)
+    }
+
+    /// The policies that apply to a request.
+    pub fn policy_set<'w>(
+        &'w self,
+        caller: &Caller,
+        action: &str,
+        side: &ResourceSide<'w>,
+        session_policy: Option<&'w Policy>,
+        endpoint: Option<&'w Endpoint>,
+    ) -> PolicySet<'w> {
+        let principal = self.principal_of(caller);
+        let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let scps = if caller.is_iam_principal() && !caller.is_service_linked_role() {
+            caller
+                .account
+                .as_deref()
+                .and_then(|a| self.placement(a))
+                .map(|p| p.scps.as_slice())
+        } else {
+            None
+        };
+        let rcps = if RCP_SERVICES.contains(&service.as_str()) && !side.aws_managed_key {
+            side.account
+                .as_deref()
+                .and_then(|a| self.placement(a))
+                .map(|p| p.rcps.as_slice())
+        } else {
+            None
+        };
+        PolicySet {
+            identity: principal.map_or(&[][..], |p| p.identity.as_slice()),
+            boundary: principal.and_then(|p| p.boundary.as_deref()),
+            session: session_policy,
+            resource: side.policy,
+            rules: side.rules,
+            scps,
+            rcps,
+            endpoint: endpoint.map(|e| e.policy.as_deref()),
+            grants: side.grants,
+        }
+    }
+
+    /// The context keys AWS sets itself for a request (scenario-format.md; README lists them).
+    pub fn base_context(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        endpoint: Option<&Endpoint>,
+    ) -> Context {
+        let mut ctx = Context::new();
+        let principal = self.principal_of(caller);
+        if let Some(arn) = caller.principal_arn() {
+            ctx.set("aws:PrincipalArn", arn);
+        }
+        match &caller.kind {
+            CallerKind::Anonymous => {
+                ctx.set("aws:PrincipalAccount", "anonymous");
+                ctx.set("aws:PrincipalType", "Anonymous");
+                ctx.set("aws:userid", "anonymous");
+            }
+            CallerKind::Service { name } => {
+                ctx.set("aws:PrincipalIsAWSService", "true");
+                ctx.set("aws:PrincipalServiceName", name.as_str());
+            }
+            kind => {
+                let account = caller.account.clone().unwrap_or_default();
+                ctx.set("aws:PrincipalAccount", account.as_str());
+                ctx.set("aws:PrincipalIsAWSService", "false");
+                let unique = principal.and_then(|p| p.unique_id.clone());
+                match kind {
+                    CallerKind::Root => {
+                        ctx.set("aws:PrincipalType", "Account");
+                        ctx.set("aws:userid", account.as_str());
+                    }
+                    CallerKind::User { name } => {
+                        ctx.set("aws:PrincipalType", "User");
+                        ctx.set("aws:username", name.as_str());
+                        if let Some(u) = unique {
+                            ctx.set("aws:userid", u);
+                        }
+                    }
+                    CallerKind::RoleSession { session, .. } => {
+                        ctx.set("aws:PrincipalType", "AssumedRole");
+                        if let Some(u) = unique {
+                            ctx.set("aws:userid", format!("{u}:{session}"));
+                        }
+                    }
+                    CallerKind::FederatedUser { name } => {
+                        ctx.set("aws:PrincipalType", "FederatedUser");
+                        ctx.set("aws:userid", format!("{account}:{name}"));
+                    }
+                    _ => {}
+                }
+                if let Some(p) = principal {
+                    for (k, v) in &p.tags {
+                        ctx.set(&format!("aws:PrincipalTag/{k}"), v.as_str());
+                    }
+                }
+                if let (Some(org), Some(placement)) =
+                    (&self.organization, self.org_member(&account))
+                {
+                    if let Some(id) = &org.id {
+                        ctx.set("aws:PrincipalOrgID", id.as_str());
+                        ctx.set_multi("aws:PrincipalOrgPaths", vec![placement.to_string()]);
+                    }
+                }
+            }
+        }
+        ctx.set("aws:SecureTransport", "true");
+        ctx.set("aws:ViaAWSService", "false");
+        let now = chrono::Utc::now();
+        // Temporary credentials (role and federated sessions) carry these two keys.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime
+        if matches!(
+            caller.kind,
+            CallerKind::RoleSession { .. } | CallerKind::FederatedUser { .. }
+        ) {
+            ctx.set(
+                "aws:TokenIssueTime",
+                now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            );
+            ctx.set("aws:MultiFactorAuthPresent", "false");
+        }
+        ctx.set(
+            "aws:CurrentTime",
+            now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        ctx.set("aws:EpochTime", now.timestamp().to_string());
+        let arn_fields = split_arn(resource);
+        let region = arn_fields
+            .map(|f| f[3])
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                // S3 ARNs carry no region: use the bucket's.
+                arn_fields
+                    .filter(|f| f[2] == "s3")
+                    .and_then(|f| self.bucket(f[5].split('/').next().unwrap_or("")))
+                    .map(|b| b.region.clone())
+            })
+            .unwrap_or_else(|| self.region.clone());
+        ctx.set("aws:RequestedRegion", region);
+        if let Some(account) = resource_account {
+            ctx.set("aws:ResourceAccount", account);
+            if let (Some(org), Some(path)) = (&self.organization, self.org_member(account)) {
+                if let Some(id) = &org.id {
+                    ctx.set("aws:ResourceOrgID", id.as_str());
+                    ctx.set_multi("aws:ResourceOrgPaths", vec![path.to_string()]);
+                }
+            }
+        }
+        let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        match service.as_str() {
+            "s3" => {
+                if let Some(account) = resource_account {
+                    ctx.set("s3:ResourceAccount", account);
+                }
+                ctx.set("s3:authType", "REST-HEADER");
+                ctx.set("s3:signatureversion", "AWS4-HMAC-SHA256");
+            }
+            "kms" if caller.is_iam_principal() => {
+                if let Some(a) = &caller.account {
+                    ctx.set("kms:CallerAccount", a.as_str());
+                }
+            }
+            _ => {}
+        }
+        if let Some(e) = endpoint {
+            ctx.set("aws:SourceVpce", e.id.as_str());
+            if let Some(vpc) = &e.vpc {
+                ctx.set("aws:SourceVpc", vpc.as_str());
+            }
+        }
+        ctx
+    }
+
+    /// The organization path of a member account (the management account is a member too, for
+    /// `aws:PrincipalOrgID`).
+    fn org_member(&self, account: &str) -> Option<&str> {
+        let org = self.organization.as_ref()?;
+        org.accounts
+            .get(account)
+            .map(|p| p.org_path.as_str())
+            .or_else(|| (org.management_account.as_deref() == Some(account)).then_some(""))
+    }
+
+    /// The account of a principal ARN, for messages and checks.
+    pub fn account_of(arn: &str) -> Option<String> {
+        IamEntity::parse(arn).map(|e| e.account().to_string())
+    }
+}
