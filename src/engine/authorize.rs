@@ -603,6 +603,16 @@ fn decide<O: Observer>(
         return implicit(resource_type(set));
     }
     match set.rules {
+        ResourceRules::KmsKey if !same_account && !cross_account_kms_action(action.name()) => {
+            note(obs, &|| {
+                format!(
+                "cross-account: KMS honours only cryptographic operations and {} when they are granted to another account; {} is not one of them",
+                "CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant, RevokeGrant",
+                request.action
+            )
+            });
+            implicit(PolicyType::Key)
+        }
         ResourceRules::KmsKey => {
             let direct_hits: Vec<&Hit<'_>> = resource_allows
                 .iter()
@@ -756,6 +766,34 @@ fn decide<O: Observer>(
             }
         }
     }
+}
+
+/// KMS operations that take effect when a key policy or grant gives them to another account.
+/// https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html
+fn cross_account_kms_action(name: &str) -> bool {
+    const OTHERS: [&str; 7] = [
+        "creategrant",
+        "describekey",
+        "getkeyrotationstatus",
+        "getpublickey",
+        "listgrants",
+        "retiregrant",
+        "revokegrant",
+    ];
+    const CRYPTOGRAPHIC: [&str; 11] = [
+        "encrypt",
+        "decrypt",
+        "reencryptfrom",
+        "reencryptto",
+        "sign",
+        "verify",
+        "generatemac",
+        "verifymac",
+        "derivesharedsecret",
+        "generaterandom",
+        "reencrypt",
+    ];
+    name.starts_with("generatedatakey") || OTHERS.contains(&name) || CRYPTOGRAPHIC.contains(&name)
 }
 
 fn resource_type(set: &PolicySet<'_>) -> PolicyType {

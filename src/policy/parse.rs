@@ -181,7 +181,7 @@ pub fn parse_policy(
     }
     let Some(statements_node) = statements_node else {
         diags.push(Diagnostic::new(
-            path,
+            &path.key("Statement"),
             node.span,
             "missing Statement: a policy needs at least one statement",
         ));
@@ -338,7 +338,7 @@ fn parse_statement(
     let effect = match get("Effect") {
         None => {
             diags.push(Diagnostic::new(
-                path,
+                &path.key("Effect"),
                 node.span,
                 "missing Effect: expected \"Allow\" or \"Deny\"",
             ));
@@ -453,7 +453,7 @@ fn parse_principal_element(
                 });
             }
             diags.push(Diagnostic::new(
-                path,
+                &path.key("Principal"),
                 node.span,
                 format!(
                     "missing Principal: every statement of {} {} names who it applies to",
@@ -660,7 +660,7 @@ fn parse_action_element(
         (None, Some(n)) => ("NotAction", n, true),
         (None, None) => {
             diags.push(Diagnostic::new(
-                path,
+                &path.key("Action"),
                 node.span,
                 "missing Action: a statement needs Action or NotAction",
             ));
@@ -734,7 +734,7 @@ fn parse_resource_element(
             // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
             if !matches!(policy_type, PolicyType::Trust | PolicyType::Key) {
                 diags.push(Diagnostic::new(
-                    path,
+                    &path.key("Resource"),
                     node.span,
                     "missing Resource: a statement needs Resource or NotResource",
                 ));

@@ -68,6 +68,8 @@ pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError>
         source: source.clone(),
     };
     let loaded = loader.scenario(&root);
+    // Report in the order the problems stand in the file.
+    loader.r.diags.sort_by_key(|d| d.span.start);
     if !loader.r.diags.is_empty() {
         return Err(fail(
             loader.r.diags.iter().map(|d| source.render(d)).collect(),

@@ -324,6 +324,10 @@ impl World {
             notes: Vec::new(),
         };
         let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
+            // No resource ARN (`*`): the request concerns the caller's own account.
+            if side.account.is_none() {
+                side.account = caller.account.clone();
+            }
             return side;
         };
         if side.account.is_none() && !account.is_empty() {
@@ -401,6 +405,16 @@ impl World {
                         side.account = Some(a.clone());
                     }
                 }
+            }
+        }
+        if side.account.is_none() {
+            // An ARN without an account (an S3 bucket the scenario does not declare, a global
+            // resource): without `resource_account` on the check, it is taken to be the caller's.
+            side.account = caller.account.clone();
+            if let Some(a) = &caller.account {
+                side.notes.push(format!(
+                    "the resource's account is not known (give \"resource_account\" on the check); taken to be the caller's account {a}"
+                ));
             }
         }
         side

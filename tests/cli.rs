@@ -1,0 +1,120 @@
+//! The `iamsim` binary: exit codes, the JSON contract, and error reports with file, path,
+//! line and column.
+
+use std::process::Command;
+
+fn iamsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const WORLD: &str = r#"{
+  "principals": [{"arn": "arn:aws:iam::111122223333:user/alice",
+    "policies": [{"name": "read", "document": {"Version": "2012-10-17",
+      "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}]}],
+  "buckets": [{"name": "b", "account": "111122223333"}],
+  "checks": [
+    {"name": "read", "principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject",
+     "resource": "arn:aws:s3:::b/k", "expect": "EXPECT"}
+  ]
+}"#;
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let met = temp_file("met.json", &WORLD.replace("EXPECT", "allowed"));
+    let unmet = temp_file("unmet.json", &WORLD.replace("EXPECT", "denied"));
+    assert_eq!(iamsim(&["check", met.to_str().unwrap()]).0, 0);
+    assert_eq!(iamsim(&["check", unmet.to_str().unwrap()]).0, 1);
+    let bad = temp_file("bad.json", "{\"principals\": [}");
+    assert_eq!(iamsim(&["check", bad.to_str().unwrap()]).0, 2);
+    // 2 wins over 1 when both happen in one run.
+    assert_eq!(
+        iamsim(&["check", unmet.to_str().unwrap(), bad.to_str().unwrap()]).0,
+        2
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let met = temp_file("shape.json", &WORLD.replace("EXPECT", "allowed"));
+    let (code, out, _) = iamsim(&["check", met.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let check = &doc["results"][0]["checks"][0];
+    assert_eq!(check["allowed"], true);
+    assert_eq!(check["denial"], serde_json::Value::Null);
+    assert_eq!(check["decided_by"][0]["sid"], "Read");
+    assert_eq!(check["decided_by"][0]["policy_type"], "identity");
+    assert_eq!(check["decided_by"][0]["index"], 0);
+    assert_eq!(check["steps"][0]["action"], "s3:GetObject");
+    assert_eq!(check["error"], serde_json::Value::Null);
+    assert_eq!(check["expectation"], "met");
+    assert_eq!(doc["summary"]["checks"], 1);
+    assert_eq!(doc["summary"]["met"], 1);
+    assert_eq!(doc["summary"]["unmet"], 0);
+    assert_eq!(doc["summary"]["without_expectation"], 0);
+}
+
+#[test]
+fn bad_input_lists_every_problem_with_its_place() {
+    let text = r#"{
+  "principals": [{"arn": "arn:aws:iam::111122223333:user/alice",
+    "policies": [{"name": "p", "document": {"Version": "2012-10-17",
+      "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEqual": {"aws:username": "alice"}, "IpAddress": {"aws:SourceIp": "300.1.1.1"}}}]}}]}],
+  "bukets": [],
+  "checks": []
+}"#;
+    let bad = temp_file("problems.json", text);
+    let (code, _, err) = iamsim(&["check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(err.contains("problems.json:5:23: principals[0].policies[0].document.Statement[0].Condition.StringEqual: unknown condition operator \"StringEqual\" (did you mean StringEquals?)"), "{err}");
+    assert!(
+        err.contains("Condition.IpAddress.aws:SourceIp: expected an IPv4 or IPv6 address or CIDR"),
+        "{err}"
+    );
+    assert!(
+        err.contains("problems.json:6:3: bukets: unknown field \"bukets\""),
+        "{err}"
+    );
+    assert!(err.contains("(did you mean buckets?)"), "{err}");
+}
+
+#[test]
+fn eval_answers_a_question_without_a_scenario() {
+    let policy = temp_file(
+        "policy.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    );
+    let (code, out, _) = iamsim(&[
+        "eval",
+        "--principal",
+        "arn:aws:iam::111122223333:user/alice",
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::b/k",
+        "--identity-policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy allows the s3:PutObject action"), "{out}");
+}
