@@ -143,7 +143,7 @@ struct Hit<'p> {
 }
 
 impl Hit<'_> {
-    fn to_ref(&self) -> StatementRef {
+    fn reference(&self) -> StatementRef {
         statement_ref(self.policy, self.statement)
     }
 }
@@ -508,7 +508,7 @@ fn decide<O: Observer>(
         });
         return Decision {
             outcome: Outcome::ExplicitDeny,
-            decided_by: denies.iter().map(|h| h.to_ref()).collect(),
+            decided_by: denies.iter().map(|h| h.reference()).collect(),
             denied_by: Some(first.policy.policy_type),
         };
     }
@@ -580,7 +580,7 @@ fn decide<O: Observer>(
         PrincipalMatch::RoleOfSession => caps_ok,
         PrincipalMatch::Account | PrincipalMatch::None => false,
     };
-    let refs = |v: &[&Hit<'_>]| v.iter().map(|h| h.to_ref()).collect::<Vec<_>>();
+    let refs = |v: &[&Hit<'_>]| v.iter().map(|h| h.reference()).collect::<Vec<_>>();
     let allowed = |decided_by: Vec<StatementRef>| Decision {
         outcome: Outcome::Allowed,
         decided_by,

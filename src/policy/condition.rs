@@ -400,7 +400,7 @@ impl Condition {
         let op = self.operator;
         if let Values::Null(expect_absent) = &self.values {
             let absent = request.is_none_or(|v| v.is_empty());
-            return expect_absent.iter().any(|e| *e == absent);
+            return expect_absent.contains(&absent);
         }
         let values = match request {
             Some(v) if !v.is_empty() => v,

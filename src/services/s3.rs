@@ -601,21 +601,34 @@ fn run_write(
     Ok(())
 }
 
+/// What an object read asks for.
+struct Read<'a> {
+    caller: &'a Caller,
+    bucket: &'a str,
+    key: &'a str,
+    head: bool,
+    headers: &'a Headers<'a>,
+    version_id: Option<&'a str>,
+}
+
 /// A read of an object: S3 authorization, a missing object, and `kms:Decrypt` when the stored
 /// object is SSE-KMS.
 fn run_read(
     world: &World,
     check: &Check,
-    caller: &Caller,
-    bucket_name: &str,
-    key: &str,
-    head: bool,
-    headers: &Headers<'_>,
+    read: Read<'_>,
     steps: &mut Vec<StepResult>,
     notes: &mut Vec<String>,
     trace: bool,
-    version_id: Option<&str>,
 ) -> Result<(), ClientError> {
+    let Read {
+        caller,
+        bucket: bucket_name,
+        key,
+        head,
+        headers,
+        version_id,
+    } = read;
     let Some(bucket) = world.bucket(bucket_name) else {
         return Err(ClientError {
             code: "NoSuchBucket".to_string(),
@@ -772,15 +785,17 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
         Call::GetObject | Call::HeadObject => run_read(
             world,
             check,
-            &caller,
-            bucket,
-            key,
-            *call == Call::HeadObject,
-            &h,
+            Read {
+                caller: &caller,
+                bucket,
+                key,
+                head: *call == Call::HeadObject,
+                headers: &h,
+                version_id: version_id.as_deref(),
+            },
             &mut steps,
             &mut notes,
             trace,
-            version_id.as_deref(),
         ),
         Call::CopyObject => {
             let source = h.get("x-amz-copy-source").unwrap_or("");
@@ -798,15 +813,17 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
                     let read = run_read(
                         world,
                         check,
-                        &caller,
-                        src_bucket,
-                        src_key,
-                        false,
-                        &Headers(&[]),
+                        Read {
+                            caller: &caller,
+                            bucket: src_bucket,
+                            key: src_key,
+                            head: false,
+                            headers: &Headers(&[]),
+                            version_id: None,
+                        },
                         &mut steps,
                         &mut notes,
                         trace,
-                        None,
                     );
                     let read_ok =
                         read.is_ok() && steps.iter().all(|s| s.allowed && s.error.is_none());
