@@ -1,1 +1,203 @@
-fn main() {}
+//! Evaluation speed on the real path: policies parsed and compiled once, then requests decided
+//! over plain data. Results and the machine are recorded in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use iamsim::engine::{authorize, Caller, NoTrace, PolicySet, Request};
+use iamsim::json::SourceText;
+use iamsim::policy::{parse_policy_text, Policy, PolicyType};
+use iamsim::scenario::{load_scenario_text, Check};
+use iamsim::world::World;
+
+const ACCOUNT: &str = "111122223333";
+const KEY_ARN: &str =
+    "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// The SSE-KMS enforcement article's world: one uploader, the two-statement Deny bucket policy,
+/// a customer key with the default key policy, bucket default SSE-KMS.
+fn seed_world() -> String {
+    format!(
+        r#"{{
+  "region": "ap-northeast-1",
+  "principals": [{{"arn": "arn:aws:iam::{ACCOUNT}:user/uploader", "policies": [{{"name": "upload", "document": {{
+    "Version": "2012-10-17",
+    "Statement": [
+      {{"Sid": "PutAndGetObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/*"}},
+      {{"Sid": "UseKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "{KEY_ARN}"}}
+    ]}}}}]}}],
+  "keys": [{{"arn": "{KEY_ARN}", "aliases": ["alias/example-cmk-aws"]}}],
+  "buckets": [{{"name": "s3-encrypted-bucket-by-example-cmk", "account": "{ACCOUNT}",
+    "default_encryption": {{"algorithm": "aws:kms", "kms_key": "{KEY_ARN}"}},
+    "policy": {{"Version": "2012-10-17", "Statement": [
+      {{"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/*",
+        "Condition": {{"StringNotEquals": {{"s3:x-amz-server-side-encryption": "aws:kms"}}}}}},
+      {{"Sid": "DenyUseOfUnspecifiedKMSKey", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/*",
+        "Condition": {{"StringNotEquals": {{"s3:x-amz-server-side-encryption-aws-kms-key-id": "{KEY_ARN}"}}}}}}
+    ]}}}}],
+  "checks": [{{"name": "upload with the alias", "principal": "arn:aws:iam::{ACCOUNT}:user/uploader",
+    "call": "s3:PutObject", "bucket": "s3-encrypted-bucket-by-example-cmk", "key": "test1.txt",
+    "headers": {{"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "alias/example-cmk-aws"}},
+    "expect": "allowed"}}]
+}}"#
+    )
+}
+
+fn seed_sse_kms_put(c: &mut Criterion) {
+    let scenario = load_scenario_text("seed.json", &seed_world()).expect("the seed world loads");
+    let world = &scenario.world;
+    let caller = world
+        .caller(&format!("arn:aws:iam::{ACCOUNT}:user/uploader"))
+        .unwrap();
+    let resource = "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/test1.txt";
+    let side = world.resource_side(&caller, "s3:PutObject", resource, None);
+    let set = world.policy_set(&caller, "s3:PutObject", &side, None, None);
+    let mut context = world.base_context(
+        &caller,
+        "s3:PutObject",
+        resource,
+        side.account.as_deref(),
+        None,
+    );
+    context.set("s3:x-amz-server-side-encryption", "aws:kms");
+    context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", KEY_ARN);
+    let request = Request {
+        caller: &caller,
+        action: "s3:PutObject",
+        resource,
+        resource_account: side.account.as_deref(),
+        context: &context,
+    };
+    assert!(authorize(&request, &set, &mut NoTrace).is_allowed());
+    c.bench_function("evaluate/seed_sse_kms_put", |b| {
+        b.iter(|| authorize(black_box(&request), black_box(&set), &mut NoTrace))
+    });
+}
+
+fn policy(statements: Vec<String>, t: PolicyType, name: &str) -> Arc<Policy> {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    );
+    Arc::new(parse_policy_text(&SourceText::new(name, text), t, name).expect("valid"))
+}
+
+fn large_1000x200(c: &mut Criterion) {
+    // 999 statements that name other actions and resources, then the one that matches.
+    let mut identity: Vec<String> = (0..999)
+        .map(|i| format!(r#"{{"Effect":"Allow","Action":"ec2:DescribeThing{i}","Resource":"arn:aws:ec2:us-east-1:111122223333:thing/{i}"}}"#))
+        .collect();
+    identity.push(r#"{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-bucket/*"}"#.to_string());
+    let mut bucket: Vec<String> = (0..199)
+        .map(|i| format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::444455556666:role/other{i}"}},"Action":"s3:PutObjectTagging{i}","Resource":"arn:aws:s3:::shared-bucket/p{i}/*"}}"#))
+        .collect();
+    bucket.push(r#"{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-bucket/*"}"#.to_string());
+    let identity = vec![policy(identity, PolicyType::Identity, "large identity")];
+    let bucket = policy(bucket, PolicyType::Bucket, "bucket policy of shared-bucket");
+    let caller = Caller::parse("arn:aws:iam::111122223333:user/reader").unwrap();
+    let mut set = PolicySet::identity_only(&identity);
+    set.resource = Some(&bucket);
+    set.rules = iamsim::engine::ResourceRules::S3 { allows_apply: true };
+    let world = World::default();
+    let resource = "arn:aws:s3:::shared-bucket/report.csv";
+    let context = world.base_context(
+        &caller,
+        "s3:GetObject",
+        resource,
+        Some("444455556666"),
+        None,
+    );
+    let request = Request {
+        caller: &caller,
+        action: "s3:GetObject",
+        resource,
+        resource_account: Some("444455556666"),
+        context: &context,
+    };
+    let decision = authorize(&request, &set, &mut NoTrace);
+    assert!(decision.is_allowed(), "{decision:?}");
+    assert_eq!(decision.decided_by.len(), 2);
+    c.bench_function("evaluate/large_1000x200", |b| {
+        b.iter(|| authorize(black_box(&request), black_box(&set), &mut NoTrace))
+    });
+}
+
+fn call_put_sse_kms(c: &mut Criterion) {
+    let scenario = load_scenario_text("seed.json", &seed_world()).expect("the seed world loads");
+    let mut world = scenario.world.clone();
+    let check: &Check = &scenario.checks[0];
+    assert!(iamsim::services::run_call(&mut world, check, false).allowed);
+    c.bench_function("evaluate/call_put_sse_kms", |b| {
+        b.iter(|| iamsim::services::run_call(black_box(&mut world), black_box(check), false))
+    });
+}
+
+/// A scenario with 20,000 raw checks over a small world.
+fn twenty_thousand_checks() -> String {
+    let checks: Vec<String> = (0..20_000)
+        .map(|i| {
+            let (action, expect) = match i % 4 {
+                0 => ("s3:GetObject", "allowed"),
+                1 => ("s3:PutObject", "allowed"),
+                2 => ("s3:DeleteObject", "denied"),
+                _ => ("kms:Decrypt", "allowed"),
+            };
+            let resource = if action.starts_with("kms:") {
+                KEY_ARN.to_string()
+            } else {
+                format!("arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/object-{i}")
+            };
+            let context = if action == "s3:PutObject" {
+                format!(r#","context":{{"s3:x-amz-server-side-encryption":"aws:kms","s3:x-amz-server-side-encryption-aws-kms-key-id":"{KEY_ARN}"}}"#)
+            } else {
+                String::new()
+            };
+            format!(
+                r#"{{"name":"check {i}","principal":"arn:aws:iam::{ACCOUNT}:user/uploader","action":"{action}","resource":"{resource}"{context},"expect":"{expect}"}}"#
+            )
+        })
+        .collect();
+    let world = seed_world();
+    let head = &world[..world.find("\"checks\"").expect("the world lists checks")];
+    format!("{head}\"checks\": [\n{}\n]}}", checks.join(",\n"))
+}
+
+fn cli_20k(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join("iamsim-bench");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("checks-20k.json");
+    std::fs::write(&file, twenty_thousand_checks()).expect("write the scenario");
+    let binary = env!("CARGO_BIN_EXE_iamsim");
+    let run = || {
+        let out = Command::new(binary)
+            .args(["check", "--format", "json"])
+            .arg(&file)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout.len()
+    };
+    assert!(run() > 1_000_000);
+    let mut group = c.benchmark_group("check");
+    group.sample_size(20);
+    group.bench_function("cli_20k", |b| b.iter(run));
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    seed_sse_kms_put,
+    large_1000x200,
+    call_put_sse_kms,
+    cli_20k
+);
+criterion_main!(benches);

@@ -79,6 +79,14 @@ enum Command {
     },
 }
 
+/// Writes to standard output. A reader that stops early (`iamsim check ... | head`) closes the
+/// pipe; that ends the output, it is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -109,7 +117,7 @@ fn main() -> ExitCode {
             };
             match cli_eval::evaluate(&question, explain) {
                 Ok((text, allowed)) => {
-                    print!("{text}");
+                    emit(&text);
                     if allowed {
                         ExitCode::SUCCESS
                     } else {
@@ -178,16 +186,17 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
                 out.push_str(&report::text::check_report(file, checks));
             }
             out.push_str(&report::text::summary_line(met, unmet, none));
-            println!("{out}");
+            out.push('\n');
+            emit(&out);
         }
         Format::Json => {
             let files: Vec<report::json::FileResults<'_>> = results
                 .iter()
                 .map(|(file, checks)| report::json::FileResults { file, checks })
                 .collect();
-            println!("{}", report::json::document(&files));
+            emit(&format!("{}\n", report::json::document(&files)));
         }
-        Format::Junit => print!("{}", report::text::junit(&results)),
+        Format::Junit => emit(&report::text::junit(&results)),
     }
     if invalid {
         ExitCode::from(2)
@@ -227,10 +236,7 @@ fn explain(path: &Path, name: Option<&str>) -> ExitCode {
         .iter()
         .map(|c| report::text::explain(&file, c))
         .collect();
-    print!(
-        "{}",
-        texts.join("\n----------------------------------------------------------------\n\n")
-    );
+    emit(&texts.join("\n----------------------------------------------------------------\n\n"));
     if chosen
         .iter()
         .any(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::caller::{Caller, CallerKind, PrincipalMatch};
 use super::context::Context;
 use super::decision::*;
@@ -134,6 +136,9 @@ impl Layer {
     }
 }
 
+/// The statements that apply to a request; a handful at most, kept inline.
+type Hits<'p> = SmallVec<[Hit<'p>; 8]>;
+
 #[derive(Debug, Clone, Copy)]
 struct Hit<'p> {
     layer: Layer,
@@ -161,30 +166,35 @@ pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
     }
 }
 
-/// The request's action split for lookups (lowercase).
+/// The request's action split for lookups, lowercased into an inline buffer (action names are
+/// ASCII and short; this runs for every request).
 struct Action {
-    full: String,
+    lower: SmallVec<[u8; 64]>,
     colon: usize,
 }
 
 impl Action {
     fn new(action: &str) -> Action {
-        let full = action.to_lowercase();
-        let colon = full.find(':').unwrap_or(full.len());
-        Action { full, colon }
+        // ASCII lowercasing keeps UTF-8 valid: it only changes bytes below 0x80.
+        let lower: SmallVec<[u8; 64]> = action.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        let colon = lower.iter().position(|b| *b == b':').unwrap_or(lower.len());
+        Action { lower, colon }
+    }
+    fn full(&self) -> &str {
+        std::str::from_utf8(&self.lower).unwrap_or("")
     }
     fn service(&self) -> &str {
-        &self.full[..self.colon]
+        self.full().get(..self.colon).unwrap_or("")
     }
     fn name(&self) -> &str {
-        self.full.get(self.colon + 1..).unwrap_or("")
+        self.full().get(self.colon + 1..).unwrap_or("")
     }
 }
 
 /// Decides one request.
 pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &mut O) -> Decision {
     let action = Action::new(request.action);
-    let mut hits: Vec<Hit<'_>> = Vec::new();
+    let mut hits: Hits<'_> = SmallVec::new();
     if let Some(levels) = set.scps {
         for (i, level) in levels.iter().enumerate() {
             for p in &level.policies {
@@ -224,7 +234,7 @@ fn scan<'p, O: Observer>(
     request: &Request<'_>,
     action: &Action,
     obs: &mut O,
-    hits: &mut Vec<Hit<'p>>,
+    hits: &mut Hits<'p>,
 ) {
     if obs.enabled() {
         for statement in &policy.statements {
@@ -242,7 +252,7 @@ fn scan<'p, O: Observer>(
         }
         return;
     }
-    for statement in policy.candidates(&action.full, action.service()) {
+    for statement in policy.candidates(action.full(), action.service()) {
         if let Some(principal) = applies(policy, statement, request, action) {
             hits.push(Hit {
                 layer,
@@ -481,7 +491,7 @@ fn decide<O: Observer>(
     request: &Request<'_>,
     set: &PolicySet<'_>,
     action: &Action,
-    hits: &[Hit<'_>],
+    hits: &Hits<'_>,
     obs: &mut O,
 ) -> Decision {
     let caller = request.caller;
@@ -493,7 +503,7 @@ fn decide<O: Observer>(
     };
 
     // 1. An explicit Deny anywhere wins.
-    let mut denies: Vec<&Hit<'_>> = hits
+    let mut denies: SmallVec<[&Hit<'_>; 4]> = hits
         .iter()
         .filter(|h| h.statement.effect == Effect::Deny)
         .collect();
@@ -546,7 +556,7 @@ fn decide<O: Observer>(
     }
 
     // 5. Grants.
-    let identity: Vec<&Hit<'_>> = allows(Layer::Identity).collect();
+    let identity: SmallVec<[&Hit<'_>; 4]> = allows(Layer::Identity).collect();
     // The root user has no identity policies and may do anything its account may.
     let identity_ok = caller.kind == CallerKind::Root || !identity.is_empty();
     let boundary_ok = set.boundary.is_none() || allows(Layer::Boundary).next().is_some();
@@ -556,19 +566,19 @@ fn decide<O: Observer>(
         None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
     };
     let principal_side = caller.is_iam_principal() && identity_ok && boundary_ok && session_ok;
-    let resource_allows: Vec<&Hit<'_>> = match set.rules {
+    let resource_allows: SmallVec<[&Hit<'_>; 4]> = match set.rules {
         ResourceRules::S3 {
             allows_apply: false,
-        } => Vec::new(),
+        } => SmallVec::new(),
         _ => allows(Layer::Resource).collect(),
     };
-    let grants: Vec<(&Grant, PrincipalMatch)> = match set.rules {
+    let grants: SmallVec<[(&Grant, PrincipalMatch); 2]> = match set.rules {
         ResourceRules::KmsKey => set
             .grants
             .iter()
             .filter_map(|g| grant_matches(g, request, action).map(|m| (g, m)))
             .collect(),
-        _ => Vec::new(),
+        _ => SmallVec::new(),
     };
     let same_account = caller.is_iam_principal()
         && caller.account.is_some()
@@ -590,7 +600,7 @@ fn decide<O: Observer>(
     if !caller.is_iam_principal() {
         // Anonymous callers and services have no identity side: only a resource-policy
         // statement naming them (or everyone) can allow.
-        let granting: Vec<&Hit<'_>> = resource_allows.to_vec();
+        let granting = &resource_allows;
         if !granting.is_empty() {
             note(obs, &|| {
                 "the resource policy allows this caller".to_string()
@@ -614,7 +624,7 @@ fn decide<O: Observer>(
             implicit(PolicyType::Key)
         }
         ResourceRules::KmsKey => {
-            let direct_hits: Vec<&Hit<'_>> = resource_allows
+            let direct_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
                 .iter()
                 .copied()
                 .filter(|h| {
@@ -625,12 +635,12 @@ fn decide<O: Observer>(
                     }
                 })
                 .collect();
-            let deleg_hits: Vec<&Hit<'_>> = resource_allows
+            let deleg_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
                 .iter()
                 .copied()
                 .filter(|h| h.principal == PrincipalMatch::Account)
                 .collect();
-            let grant_direct: Vec<&(&Grant, PrincipalMatch)> = grants
+            let grant_direct: SmallVec<[&(&Grant, PrincipalMatch); 2]> = grants
                 .iter()
                 .filter(|(_, m)| *m != PrincipalMatch::Account)
                 .collect();
@@ -692,12 +702,12 @@ fn decide<O: Observer>(
         ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
             let trust = set.rules == ResourceRules::RoleTrust;
             if same_account {
-                let direct_hits: Vec<&Hit<'_>> = resource_allows
+                let direct_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
                     .iter()
                     .copied()
                     .filter(|h| direct(&h))
                     .collect();
-                let account_hits: Vec<&Hit<'_>> = resource_allows
+                let account_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
                     .iter()
                     .copied()
                     .filter(|h| h.principal == PrincipalMatch::Account)

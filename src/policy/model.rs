@@ -1,13 +1,16 @@
 //! The checked policy model: what a policy means once parsed and compiled. The evaluator only
 //! ever sees these types, never raw JSON.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use super::arn::ArnPattern;
 use super::condition::Condition;
 use super::wildcard::Glob;
+
+// FxHash: the keys are short action names looked up on every evaluation; SipHash's DoS
+// resistance buys nothing for keys that come from the policies themselves.
+use rustc_hash::FxHashMap;
 
 /// The kinds of policy AWS evaluates. Each accepts a different set of elements and plays a
 /// different part in a decision.
@@ -299,9 +302,9 @@ impl Policy {
 #[derive(Debug, Clone, Default)]
 struct ActionIndex {
     /// `service:action` (no wildcard) -> statements.
-    by_action: HashMap<Box<str>, Vec<u32>>,
+    by_action: FxHashMap<Box<str>, Vec<u32>>,
     /// service prefix -> statements with a wildcard in the action name.
-    by_service: HashMap<Box<str>, Vec<u32>>,
+    by_service: FxHashMap<Box<str>, Vec<u32>>,
     /// `*`, NotAction, or a wildcard in the service prefix.
     everywhere: Vec<u32>,
 }

@@ -705,8 +705,8 @@ pub fn action_pattern(v: &str) -> Option<ActionPattern> {
     }
     Some(ActionPattern {
         source: v.to_string(),
-        service: Some(service.to_lowercase()),
-        name: Glob::new(&name.to_lowercase()),
+        service: Some(service.to_ascii_lowercase()),
+        name: Glob::new(&name.to_ascii_lowercase()),
     })
 }
 

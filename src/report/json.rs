@@ -87,7 +87,6 @@ fn step(s: &StepResult) -> Value {
         "message": s.message,
         "error": error(&s.error),
         "optional": s.optional,
-        "notes": s.notes,
     })
 }
 
@@ -108,7 +107,6 @@ pub fn check(c: &CheckResult) -> Value {
         "steps": c.steps.iter().map(step).collect::<Vec<_>>(),
         "message": c.message,
         "error": error(&c.error),
-        "notes": c.notes,
         "expectation": status,
         "unmet": reasons,
     })

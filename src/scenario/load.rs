@@ -907,15 +907,20 @@ impl Loader {
         let (line, _) = self.source.line_col(node.span.start);
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
         let principal = self.r.opt_str(obj, path, "principal");
-        if let Some(p) = &principal {
-            if let Err(e) = world.caller(p) {
-                self.r.error(
-                    &path.key("principal"),
-                    obj.node.get("principal").unwrap_or(node),
-                    e,
-                );
-            }
-        }
+        let caller = match &principal {
+            Some(p) => match world.caller(p) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.r.error(
+                        &path.key("principal"),
+                        obj.node.get("principal").unwrap_or(node),
+                        e,
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let call = self.r.opt_str(obj, path, "call");
         let action = self.r.opt_str(obj, path, "action");
         let kind = match (call, action) {
@@ -1002,6 +1007,30 @@ impl Loader {
                         .error(path, node, "missing required field \"principal\"");
                 }
                 let headers = self.r.opt_string_map(obj, path, "headers");
+                for (name, _) in &headers {
+                    let known = crate::services::s3::KNOWN_HEADERS;
+                    if !known.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+                        let hp = path.key("headers").key(name);
+                        self.r.diags.push(
+                            Diagnostic::new(
+                                &hp,
+                                node.span,
+                                format!(
+                                    "unknown request header {name:?}; iamsim models: {}",
+                                    known.join(", ")
+                                ),
+                            )
+                            .with_suggestion(crate::json::suggest(name, known)),
+                        );
+                    }
+                }
+                if call == Call::CopyObject
+                    && !headers
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-copy-source"))
+                {
+                    self.r.error(&path.key("headers"), node, "s3:CopyObject reads its source from headers[\"x-amz-copy-source\"] (\"bucket/key\")");
+                }
                 let version_id = self.r.opt_str(obj, path, "version_id");
                 CheckKind::Call {
                     call,
@@ -1073,6 +1102,7 @@ impl Loader {
         Some(Check {
             name,
             principal,
+            caller,
             kind,
             context,
             vpc_endpoint,

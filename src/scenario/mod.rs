@@ -116,6 +116,8 @@ pub struct Expectation {
 pub struct Check {
     pub name: String,
     pub principal: Option<String>,
+    /// The principal, resolved against the world when the scenario was loaded.
+    pub caller: Option<crate::engine::Caller>,
     pub kind: CheckKind,
     pub context: Vec<(String, ContextOverride)>,
     pub vpc_endpoint: Option<String>,

@@ -102,12 +102,42 @@ pub fn run_checks(world: &World, checks: &[Check], trace: bool) -> Vec<CheckResu
         .collect()
 }
 
+/// Notes on how a call was modelled (which key encrypts, what was stored). They serve
+/// explanations only, so they are built only when one is wanted.
+pub(crate) struct Notes {
+    enabled: bool,
+    pub items: Vec<String>,
+}
+
+impl Notes {
+    pub fn new(enabled: bool) -> Notes {
+        Notes {
+            enabled,
+            items: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, note: impl FnOnce() -> String) {
+        if self.enabled {
+            self.items.push(note());
+        }
+    }
+}
+
+/// The check's caller: resolved at load time, or now for checks built in code.
+pub(crate) fn resolved_caller(world: &World, check: &Check) -> Result<Caller, String> {
+    match &check.caller {
+        Some(c) => Ok(c.clone()),
+        None => world.caller(check.principal.as_deref().unwrap_or("anonymous")),
+    }
+}
+
 /// Applies a check's context values over the defaults.
 pub(crate) fn apply_overrides(ctx: &mut Context, overrides: &[(String, ContextOverride)]) {
     for (k, v) in overrides {
         match v {
-            ContextOverride::Single(s) => ctx.set(k, s.as_str()),
-            ContextOverride::Multi(m) => ctx.set_multi(k, m.clone()),
+            ContextOverride::Single(s) => ctx.set(k.clone(), s.as_str()),
+            ContextOverride::Multi(m) => ctx.set_multi(k.clone(), m.clone()),
             ContextOverride::Remove => ctx.remove(k),
         }
     }
@@ -242,7 +272,7 @@ fn raw_check(world: &World, check: &Check, trace: bool) -> CheckResult {
         unreachable!("raw_check is only called for raw checks")
     };
     // The loader has verified the principal.
-    let caller = match world.caller(check.principal.as_deref().unwrap_or("anonymous")) {
+    let caller = match resolved_caller(world, check) {
         Ok(c) => c,
         Err(e) => return failed_to_run(check, e),
     };

@@ -32,6 +32,22 @@ pub struct ChosenKey {
 /// The key placeholder id of an AWS managed `aws/s3` key the scenario did not declare.
 pub const IMPLICIT_AWS_S3_KEY_ID: &str = "aws-s3-managed-key";
 
+/// The ARN of the account's `aws/s3` key in `region` (declared, or created by [`aws_s3_key`]);
+/// the placeholder ARN when neither happened.
+pub fn aws_s3_key_arn(account: &str, region: &str, world: &World) -> String {
+    world
+        .keys
+        .iter()
+        .find(|k| {
+            k.account == account
+                && k.region == region
+                && k.manager == KeyManager::Aws
+                && k.aliases.iter().any(|a| a == "alias/aws/s3")
+        })
+        .map(|k| k.arn.clone())
+        .unwrap_or_else(|| format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}"))
+}
+
 /// Returns the ARN of the account's `aws/s3` key in `region`, creating it in the working world
 /// when the scenario did not declare it (AWS creates it on first use).
 pub fn aws_s3_key(world: &mut World, account: &str, region: &str) -> String {
@@ -146,7 +162,7 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
     ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
     let mut keys = vec!["aws:s3:arn".to_string()];
     for (k, v) in request.extra_context {
-        ctx.set(&format!("kms:EncryptionContext:{k}"), v.as_str());
+        ctx.set(format!("kms:EncryptionContext:{k}"), v.as_str());
         keys.push(k.clone());
     }
     ctx.set_multi("kms:EncryptionContextKeys", keys);
@@ -155,12 +171,16 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
     for k in NETWORK_KEYS {
         ctx.remove(k);
     }
-    let notes = vec![format!(
+    let notes = if !trace {
+        Vec::new()
+    } else {
+        vec![format!(
         "S3 calls KMS with the caller's credentials: kms:ViaService = s3.{}.amazonaws.com, kms:CallerAccount = {}, encryption context aws:s3:arn = {}",
         request.region,
         request.caller.account.as_deref().unwrap_or("-"),
         request.context_arn
-    )];
+    )]
+    };
     let mut step = authorize_step(
         world,
         StepInput {
@@ -179,7 +199,7 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
     if let (true, Some(k)) = (step.allowed, key) {
         step.error = state_error(k);
     }
-    if key.is_none() {
+    if key.is_none() && trace {
         step.notes.push(format!(
             "{} is not declared in the scenario, so no key policy allows it",
             request.key_arn

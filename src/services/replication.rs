@@ -11,7 +11,7 @@
 use super::kms::{self, kms_step, KmsRequest};
 use super::s3::{s3_step, Headers};
 use crate::engine::Caller;
-use crate::scenario::run::{authorize_step, failed_to_run, finish, StepInput};
+use crate::scenario::run::{authorize_step, failed_to_run, finish, Notes, StepInput};
 use crate::scenario::{Check, CheckKind, CheckResult, ClientError, StepResult};
 use crate::world::{Encryption, ObjectOwnership, StoredObject, World};
 
@@ -37,7 +37,7 @@ pub fn run(world: &mut World, check: &Check, trace: bool) -> CheckResult {
         return failed_to_run(check, "not a call check".to_string());
     };
     let mut steps = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = Notes::new(trace);
     let result = replicate(world, check, bucket, key, &mut steps, &mut notes, trace);
     let error = match result {
         Err(e) => Some(e),
@@ -49,7 +49,7 @@ pub fn run(world: &mut World, check: &Check, trace: bool) -> CheckResult {
             None
         }
     };
-    finish(check, steps, error, notes)
+    finish(check, steps, error, notes.items)
 }
 
 /// The step that fails a replication, with its failure reason.
@@ -79,7 +79,7 @@ fn replicate(
     bucket_name: &str,
     key: &str,
     steps: &mut Vec<StepResult>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
     trace: bool,
 ) -> Result<(String, StoredObject), ClientError> {
     let Some(source) = world.bucket(bucket_name).cloned() else {
@@ -112,10 +112,12 @@ fn replicate(
             "no rule of the replication configuration matches the key {key}"
         )));
     };
-    notes.push(format!(
-        "rule {} replicates {bucket_name}/{key} to {}",
-        rule.id, rule.destination_bucket
-    ));
+    notes.add(|| {
+        format!(
+            "rule {} replicates {bucket_name}/{key} to {}",
+            rule.id, rule.destination_bucket
+        )
+    });
     let source_kms = object.encryption.is_kms();
     if source_kms && !rule.replicate_kms_encrypted {
         return Err(skipped(format!(
@@ -213,9 +215,9 @@ fn replicate(
         tags.optional = true;
         if step_failed(&tags) {
             replicate_tags = false;
-            notes.push(
-                "the role may not read the tags: the object replicates without them".to_string(),
-            );
+            notes.add(|| {
+                "the role may not read the tags: the object replicates without them".to_string()
+            });
         }
         steps.push(tags);
     }
@@ -283,7 +285,7 @@ fn replicate(
                 return Err(failure("DstKmsKeyInvalidState", e.message));
             }
             if k.account != dest.account {
-                notes.push(format!(
+                notes.add(|| format!(
                     "the replica key {arn} belongs to account {}, not to the destination's owner {}: the destination account can read the replicas only if that key's policy lets it decrypt",
                     k.account, dest.account
                 ));
@@ -373,7 +375,7 @@ fn replicate(
             return fail_with(steps, "DstPutObjectNotPermitted");
         }
     } else if rule.owner_override {
-        notes.push(format!("{} is BucketOwnerEnforced: its owner owns the replica anyway, so s3:ObjectOwnerOverrideToBucketOwner is not checked", dest.name));
+        notes.add(|| format!("{} is BucketOwnerEnforced: its owner owns the replica anyway, so s3:ObjectOwnerOverrideToBucketOwner is not checked", dest.name));
     }
     if replicate_tags {
         let mut step = s3_step(
@@ -392,7 +394,7 @@ fn replicate(
         step.optional = true;
         if step_failed(&step) {
             replicate_tags = false;
-            notes.push("s3:ReplicateTags is not allowed: the replica is written without tags (DstPutTaggingNotPermitted)".to_string());
+            notes.add(|| "s3:ReplicateTags is not allowed: the replica is written without tags (DstPutTaggingNotPermitted)".to_string());
         }
         steps.push(step);
     }
@@ -447,7 +449,7 @@ fn replicate(
     } else {
         object.owner.clone()
     };
-    notes.push(format!(
+    notes.add(|| format!(
         "replication status: COMPLETED on the source, REPLICA on {dst_arn} (owned by {owner}, encrypted with {})",
         replica_encryption.kms_key.as_deref().unwrap_or(&replica_encryption.algorithm)
     ));

@@ -12,7 +12,8 @@ use super::kms::{self, kms_step, KmsRequest};
 use crate::engine::Caller;
 use crate::report::messages::KMS_DECRYPT_DENIED;
 use crate::scenario::run::{
-    apply_overrides, authorize_step, failed_to_run, finish, s3_denied_message, StepInput,
+    apply_overrides, authorize_step, failed_to_run, finish, resolved_caller, s3_denied_message,
+    Notes, StepInput,
 };
 use crate::scenario::{Call, Check, CheckKind, CheckResult, ClientError, StepResult};
 use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
@@ -109,6 +110,17 @@ impl Headers<'_> {
     }
 }
 
+/// Whether a write will use the AWS managed key `aws/s3` (Part B 6.6, decision A3).
+fn needs_aws_s3(bucket: &Bucket, headers: &Headers<'_>) -> bool {
+    match headers.get("x-amz-server-side-encryption") {
+        Some("aws:kms" | "aws:kms:dsse") => headers
+            .get("x-amz-server-side-encryption-aws-kms-key-id")
+            .is_none(),
+        Some(_) => false,
+        None => bucket.default_encryption.is_kms() && bucket.default_encryption.kms_key.is_none(),
+    }
+}
+
 /// What an object write will be encrypted with.
 #[derive(Debug, Clone)]
 enum Plan {
@@ -124,7 +136,7 @@ enum Plan {
 /// Decides the encryption of a new object: request headers first, else the bucket default
 /// (Part B 6.6, decisions A1-A3). Returns the key-id value the bucket policy sees, too.
 fn plan_encryption(
-    world: &mut World,
+    world: &World,
     bucket: &Bucket,
     caller: &Caller,
     headers: &Headers<'_>,
@@ -167,7 +179,7 @@ fn plan_encryption(
                     ))
                 }
                 None => {
-                    let arn = kms::aws_s3_key(world, &bucket.account, &bucket.region);
+                    let arn = kms::aws_s3_key_arn(&bucket.account, &bucket.region, world);
                     let why = format!(
                     "the request says {alg} without a key id, so S3 uses the AWS managed key aws/s3 of the bucket owner {} ({arn}), not the bucket's default key (decision A3)",
                     bucket.account
@@ -210,7 +222,7 @@ fn plan_encryption(
                     (arn, why)
                 }
                 None => {
-                    let arn = kms::aws_s3_key(world, &bucket.account, &bucket.region);
+                    let arn = kms::aws_s3_key_arn(&bucket.account, &bucket.region, world);
                     (arn.clone(), format!("no encryption header: bucket {} encrypts by default with SSE-KMS under aws/s3 ({arn}); the bucket policy sees no encryption header (decision A2)", bucket.name))
                 }
             };
@@ -264,13 +276,13 @@ pub(super) fn s3_step(
                 ("x-amz-server-side-encryption-aws-kms-key-id", Some(arn)) => arn,
                 _ => v,
             };
-            ctx.set(&format!("s3:{name}"), value);
+            ctx.set(format!("s3:{name}"), value);
         }
     }
     let tags = headers.tags();
     if headers.get("x-amz-tagging").is_some() {
         for (k, v) in &tags {
-            ctx.set(&format!("s3:RequestObjectTag/{k}"), v.as_str());
+            ctx.set(format!("s3:RequestObjectTag/{k}"), v.as_str());
         }
         ctx.set_multi(
             "s3:RequestObjectTagKeys",
@@ -278,7 +290,7 @@ pub(super) fn s3_step(
         );
     }
     for (k, v) in existing_tags {
-        ctx.set(&format!("s3:ExistingObjectTag/{k}"), v.as_str());
+        ctx.set(format!("s3:ExistingObjectTag/{k}"), v.as_str());
     }
     apply_overrides(&mut ctx, &check.context);
     let mut step = authorize_step(
@@ -357,7 +369,7 @@ fn public_acl(headers: &Headers<'_>) -> bool {
 /// A write into a bucket: checks, S3 authorizations, KMS, and the stored object.
 struct Write<'c> {
     call: Call,
-    caller: Caller,
+    caller: &'c Caller,
     bucket: String,
     key: String,
     headers: &'c [(String, String)],
@@ -368,11 +380,19 @@ fn run_write(
     check: &Check,
     w: Write<'_>,
     steps: &mut Vec<StepResult>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
     trace: bool,
 ) -> Result<(), ClientError> {
     let headers = Headers(w.headers);
-    let Some(bucket) = world.bucket(&w.bucket).cloned() else {
+    // The AWS managed key aws/s3 exists once S3 first needs it: create it before the
+    // read-only part of the call.
+    if let Some(b) = world.bucket(&w.bucket) {
+        if needs_aws_s3(b, &headers) {
+            let (account, region) = (b.account.clone(), b.region.clone());
+            kms::aws_s3_key(world, &account, &region);
+        }
+    }
+    let Some(bucket) = world.bucket(&w.bucket) else {
         return Err(ClientError {
             code: "NoSuchBucket".to_string(),
             message: "The specified bucket does not exist".to_string(),
@@ -430,11 +450,10 @@ fn run_write(
         }
     };
     match &plan {
-        Plan::SseS3 { why } => notes.push(format!("encryption: SSE-S3 ({why})")),
-        Plan::Kms { key, algorithm } => notes.push(format!(
-            "encryption: {algorithm} with {} ({})",
-            key.arn, key.why
-        )),
+        Plan::SseS3 { why } => notes.add(|| format!("encryption: SSE-S3 ({why})")),
+        Plan::Kms { key, algorithm } => {
+            notes.add(|| format!("encryption: {algorithm} with {} ({})", key.arn, key.why))
+        }
     }
     let world_ref: &World = world;
     let verb = match w.call {
@@ -586,7 +605,7 @@ fn run_write(
         }
         _ => writer,
     };
-    notes.push(format!("{resource} is stored, owned by account {owner}"));
+    notes.add(|| format!("{resource} is stored, owned by account {owner}"));
     let stored = StoredObject {
         key: w.key.clone(),
         encryption,
@@ -594,7 +613,7 @@ fn run_write(
         tags: headers.tags(),
         replica: false,
     };
-    if let Some(b) = world.buckets.iter_mut().find(|b| b.name == bucket.name) {
+    if let Some(b) = world.buckets.iter_mut().find(|b| b.name == w.bucket) {
         b.objects.retain(|o| o.key != w.key);
         b.objects.push(stored);
     }
@@ -618,7 +637,7 @@ fn run_read(
     check: &Check,
     read: Read<'_>,
     steps: &mut Vec<StepResult>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
     trace: bool,
 ) -> Result<(), ClientError> {
     let Read {
@@ -693,7 +712,7 @@ fn run_read(
         };
         return Err(e);
     };
-    notes.push(match &object.encryption.kms_key {
+    notes.add(|| match &object.encryption.kms_key {
         Some(k) => format!(
             "the object is stored with {} under {k}{}",
             object.encryption.algorithm,
@@ -713,7 +732,7 @@ fn run_read(
                 .get("x-amz-checksum-mode")
                 .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED")));
     if head && object.encryption.is_kms() && !needs_decrypt {
-        notes.push("HeadObject returns metadata only: no KMS permission is needed".to_string());
+        notes.add(|| "HeadObject returns metadata only: no KMS permission is needed".to_string());
     }
     if needs_decrypt {
         let key_arn = object.encryption.kms_key.clone().unwrap_or_default();
@@ -760,12 +779,12 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
     else {
         return failed_to_run(check, "not a call check".to_string());
     };
-    let caller = match world.caller(check.principal.as_deref().unwrap_or("anonymous")) {
+    let caller = match resolved_caller(world, check) {
         Ok(c) => c,
         Err(e) => return failed_to_run(check, e),
     };
     let mut steps = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = Notes::new(trace);
     let h = Headers(headers);
     let outcome = match call {
         Call::PutObject | Call::CreateMultipartUpload => run_write(
@@ -773,7 +792,7 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
             check,
             Write {
                 call: *call,
-                caller: caller.clone(),
+                caller: &caller,
                 bucket: bucket.clone(),
                 key: key.clone(),
                 headers,
@@ -831,13 +850,13 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
                         Err(e) => Err(e),
                         Ok(()) if !read_ok => Ok(()),
                         Ok(()) => {
-                            notes.push("the copy is encrypted by the request's headers, else by the destination bucket's default, not by the source object's key".to_string());
+                            notes.add(|| "the copy is encrypted by the request's headers, else by the destination bucket's default, not by the source object's key".to_string());
                             run_write(
                                 world,
                                 check,
                                 Write {
                                     call: *call,
-                                    caller: caller.clone(),
+                                    caller: &caller,
                                     bucket: bucket.clone(),
                                     key: key.clone(),
                                     headers,
@@ -865,7 +884,7 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
             .find(|s| !s.optional && (!s.allowed || s.error.is_some()))
             .and_then(|s| s.error.clone()),
     };
-    finish(check, steps, error, notes)
+    finish(check, steps, error, notes.items)
 }
 
 /// Fills in the client error of refused KMS steps for S3 calls.

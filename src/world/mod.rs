@@ -187,6 +187,27 @@ pub struct Endpoint {
     pub policy: Option<Arc<Policy>>,
 }
 
+/// The time of the requests iamsim simulates: the moment the process started, as AWS would
+/// stamp a request made now. Formatted once; every request of a run shares it.
+pub struct RequestClock {
+    /// `aws:CurrentTime`, ISO 8601 in UTC.
+    pub iso: String,
+    /// `aws:EpochTime`, seconds.
+    pub epoch: String,
+}
+
+/// The process-wide request clock.
+pub fn request_clock() -> &'static RequestClock {
+    static CLOCK: std::sync::OnceLock<RequestClock> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(|| {
+        let now = chrono::Utc::now();
+        RequestClock {
+            iso: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            epoch: now.timestamp().to_string(),
+        }
+    })
+}
+
 /// The world of one scenario.
 #[derive(Debug, Clone, Default)]
 pub struct World {
@@ -525,7 +546,7 @@ impl World {
                 }
                 if let Some(p) = principal {
                     for (k, v) in &p.tags {
-                        ctx.set(&format!("aws:PrincipalTag/{k}"), v.as_str());
+                        ctx.set(format!("aws:PrincipalTag/{k}"), v.as_str());
                     }
                 }
                 if let (Some(org), Some(placement)) =
@@ -540,24 +561,18 @@ impl World {
         }
         ctx.set("aws:SecureTransport", "true");
         ctx.set("aws:ViaAWSService", "false");
-        let now = chrono::Utc::now();
+        let clock = request_clock();
         // Temporary credentials (role and federated sessions) carry these two keys.
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime
         if matches!(
             caller.kind,
             CallerKind::RoleSession { .. } | CallerKind::FederatedUser { .. }
         ) {
-            ctx.set(
-                "aws:TokenIssueTime",
-                now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            );
+            ctx.set("aws:TokenIssueTime", clock.iso.as_str());
             ctx.set("aws:MultiFactorAuthPresent", "false");
         }
-        ctx.set(
-            "aws:CurrentTime",
-            now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        );
-        ctx.set("aws:EpochTime", now.timestamp().to_string());
+        ctx.set("aws:CurrentTime", clock.iso.as_str());
+        ctx.set("aws:EpochTime", clock.epoch.as_str());
         let arn_fields = split_arn(resource);
         let region = arn_fields
             .map(|f| f[3])
