@@ -1,8 +1,4 @@
-//! iamsim: an AWS IAM, S3 and KMS permission simulator.
-//!
-//! Given a small AWS world (principals and their policies, buckets, KMS keys, an organization),
-//! iamsim answers whether a request succeeds, names the statements that decide it, and explains
-//! every step in AWS's own terms.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod cli_eval;

@@ -605,7 +605,7 @@ fn decide<O: Observer>(
             note(obs, &|| {
                 "the resource policy allows this caller".to_string()
             });
-            return allowed(refs(&granting));
+            return allowed(refs(granting));
         }
         note(obs, &|| {
             "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string()

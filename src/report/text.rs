@@ -86,7 +86,23 @@ fn describe_ref(r: &StatementRef) -> String {
 
 fn condition_line(c: &ConditionTrace) -> String {
     let request = match &c.request {
-        None => "the key is missing from the request".to_string(),
+        None => {
+            // Why a missing key decides as it does (Part B 3.4, decision A8).
+            let rule = if c.operator.starts_with("Null") {
+                ""
+            } else if c.operator.ends_with("IfExists") {
+                " (...IfExists matches a missing key)"
+            } else if c.operator.starts_with("ForAllValues:") {
+                " (ForAllValues matches a missing key)"
+            } else if c.operator.starts_with("ForAnyValue:") {
+                " (ForAnyValue does not match a missing key)"
+            } else if c.operator.contains("Not") {
+                " (a negated operator matches a missing key)"
+            } else {
+                " (a positive operator does not match a missing key)"
+            };
+            format!("the key is missing from the request{rule}")
+        }
         Some(v) if v.len() == 1 => format!("the request has {:?}", v[0]),
         Some(v) => format!("the request has {v:?}"),
     };

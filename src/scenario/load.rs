@@ -653,10 +653,11 @@ impl Loader {
         };
         let mut objects = Vec::new();
         for (op, on) in self.r.opt_array(obj, path, "objects") {
-            let Some(oo) = self
-                .r
-                .object(on, &op, &["key", "encryption", "owner", "tags"])
-            else {
+            let Some(oo) = self.r.object(
+                on,
+                &op,
+                &["key", "encryption", "owner", "tags", "encryption_context"],
+            ) else {
                 continue;
             };
             let Some(key) = self.r.req_str(oo, &op, "key") else {
@@ -672,11 +673,13 @@ impl Loader {
                 .account(oo, &op, "owner", false)
                 .unwrap_or_else(|| account.clone());
             let tags = self.r.opt_string_map(oo, &op, "tags");
+            let encryption_context = self.r.opt_string_map(oo, &op, "encryption_context");
             objects.push(StoredObject {
                 key,
                 encryption,
                 owner,
                 tags,
+                encryption_context,
                 replica: false,
             });
         }

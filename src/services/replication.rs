@@ -237,7 +237,7 @@ fn replicate(
                 key_arn: &key_arn,
                 region: &source.region,
                 context_arn: &context_arn,
-                extra_context: &[],
+                extra_context: &object.encryption_context,
                 title: format!("KMS: the role decrypts the source version with {key_arn}"),
             },
             trace,
@@ -419,7 +419,7 @@ fn replicate(
                     key_arn: arn,
                     region: &dest.region,
                     context_arn: &context_arn,
-                    extra_context: &[],
+                    extra_context: &object.encryption_context,
                     title: format!("KMS: the role encrypts the replica with {arn} (kms:{op})"),
                 },
                 trace,
@@ -462,6 +462,7 @@ fn replicate(
         } else {
             Vec::new()
         },
+        encryption_context: object.encryption_context.clone(),
         replica: true,
     };
     Ok((dest.name.clone(), replica))

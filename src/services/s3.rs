@@ -73,6 +73,21 @@ impl Headers<'_> {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first ACL header (`x-amz-acl` or an `x-amz-grant-*`), as `name: value`.
+    fn acl_header(&self) -> Option<String> {
+        const ACL_HEADERS: [&str; 6] = [
+            "x-amz-acl",
+            "x-amz-grant-read",
+            "x-amz-grant-write",
+            "x-amz-grant-read-acp",
+            "x-amz-grant-write-acp",
+            "x-amz-grant-full-control",
+        ];
+        ACL_HEADERS
+            .iter()
+            .find_map(|h| self.get(h).map(|v| format!("{h}: {v}")))
+    }
+
     /// Tags from `x-amz-tagging` (`k1=v1&k2=v2`).
     fn tags(&self) -> Vec<(String, String)> {
         self.get("x-amz-tagging")
@@ -344,6 +359,32 @@ fn rejection(
     }
 }
 
+/// SSE-KMS objects are written and read only over HTTPS with Signature Version 4 (anonymous
+/// requests carry no signature). Returns S3's refusal when the request does not qualify.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html (x-amz-server-side-encryption-aws-kms-key-id)
+fn kms_transport_error(steps: &[StepResult], caller: &Caller) -> Option<ClientError> {
+    let s3 = steps.iter().rev().find(|s| s.action.starts_with("s3:"))?;
+    let value = |k: &str| {
+        s3.context
+            .get(k)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    };
+    let message = if value("aws:SecureTransport").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
+        "Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection."
+    } else if !caller.is_iam_principal()
+        || value("s3:signatureversion").is_some_and(|v| v != "AWS4-HMAC-SHA256")
+    {
+        "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4."
+    } else {
+        return None;
+    };
+    Some(ClientError {
+        code: "InvalidArgument".to_string(),
+        message: message.to_string(),
+    })
+}
+
 /// Whether an ACL header grants to everyone or to every AWS account.
 fn public_acl(headers: &Headers<'_>) -> bool {
     let canned = matches!(
@@ -400,9 +441,11 @@ fn run_write(
     };
     let resource = object_arn(&bucket.name, &w.key);
     // Request checks S3 makes before authorizing (HTTP 400/403, not policy decisions).
-    if let Some(acl) = headers.get("x-amz-acl") {
+    if let Some(acl) = headers.acl_header() {
+        // With ACLs disabled only the bucket-owner-full-control canned ACL is accepted.
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html
         if bucket.object_ownership == ObjectOwnership::BucketOwnerEnforced
-            && acl != "bucket-owner-full-control"
+            && acl != "x-amz-acl: bucket-owner-full-control"
         {
             let e = ClientError {
                 code: "AccessControlListNotSupported".to_string(),
@@ -412,7 +455,7 @@ fn run_write(
                 "Object Ownership: the bucket has ACLs disabled (BucketOwnerEnforced)",
                 "s3:PutObject",
                 &resource,
-                &w.caller,
+                w.caller,
                 e.clone(),
             ));
             return Err(e);
@@ -430,20 +473,20 @@ fn run_write(
             "Block Public Access (BlockPublicAcls) refuses a public ACL",
             "s3:PutObject",
             &resource,
-            &w.caller,
+            w.caller,
             e.clone(),
         ));
         return Err(e);
     }
     let extra_context = headers.encryption_context()?;
-    let (plan, resolved) = match plan_encryption(world, &bucket, &w.caller, &headers) {
+    let (plan, resolved) = match plan_encryption(world, bucket, w.caller, &headers) {
         Ok(p) => p,
         Err(e) => {
             steps.push(rejection(
                 "S3 looks up the KMS key the request names",
                 "kms:DescribeKey",
                 &resource,
-                &w.caller,
+                w.caller,
                 e.clone(),
             ));
             return Err(e);
@@ -452,7 +495,7 @@ fn run_write(
     match &plan {
         Plan::SseS3 { why } => notes.add(|| format!("encryption: SSE-S3 ({why})")),
         Plan::Kms { key, algorithm } => {
-            notes.add(|| format!("encryption: {algorithm} with {} ({})", key.arn, key.why))
+            notes.add(|| format!("encryption: {algorithm}: {}", key.why))
         }
     }
     let world_ref: &World = world;
@@ -464,9 +507,9 @@ fn run_write(
     let s3 = s3_step(
         world_ref,
         check,
-        &w.caller,
+        w.caller,
         "s3:PutObject",
-        &bucket,
+        bucket,
         &w.key,
         &headers,
         resolved.as_deref(),
@@ -479,17 +522,23 @@ fn run_write(
     if !ok {
         return Ok(());
     }
+    // Setting an ACL or tags with the upload needs those permissions too.
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
     for (header, action) in [
-        ("x-amz-acl", "s3:PutObjectAcl"),
+        ("an ACL header", "s3:PutObjectAcl"),
         ("x-amz-tagging", "s3:PutObjectTagging"),
     ] {
-        if headers.get(header).is_some() {
+        let present = match header {
+            "an ACL header" => headers.acl_header().is_some(),
+            name => headers.get(name).is_some(),
+        };
+        if present {
             let step = s3_step(
                 world_ref,
                 check,
-                &w.caller,
+                w.caller,
                 action,
-                &bucket,
+                bucket,
                 &w.key,
                 &headers,
                 resolved.as_deref(),
@@ -505,6 +554,18 @@ fn run_write(
         }
     }
     let mut encryption = Encryption::sse_s3();
+    if let Plan::Kms { .. } = &plan {
+        if let Some(e) = kms_transport_error(steps, w.caller) {
+            steps.push(rejection(
+                "S3 accepts SSE-KMS only over HTTPS with Signature Version 4",
+                "s3:PutObject",
+                &resource,
+                w.caller,
+                e.clone(),
+            ));
+            return Err(e);
+        }
+    }
     if let Plan::Kms { key, algorithm } = &plan {
         let context_arn = if key.bucket_key {
             bucket.arn()
@@ -528,7 +589,7 @@ fn run_write(
                 world_ref,
                 check,
                 KmsRequest {
-                    caller: &w.caller,
+                    caller: w.caller,
                     operation,
                     key_arn: &key.arn,
                     region: &bucket.region,
@@ -548,9 +609,9 @@ fn run_write(
             let step = s3_step(
                 world_ref,
                 check,
-                &w.caller,
+                w.caller,
                 "s3:PutObject",
-                &bucket,
+                bucket,
                 &w.key,
                 &headers,
                 resolved.as_deref(),
@@ -574,9 +635,9 @@ fn run_write(
         let step = s3_step(
             world_ref,
             check,
-            &w.caller,
+            w.caller,
             "s3:PutObject",
-            &bucket,
+            bucket,
             &w.key,
             &headers,
             None,
@@ -611,6 +672,7 @@ fn run_write(
         encryption,
         owner,
         tags: headers.tags(),
+        encryption_context: extra_context.clone(),
         replica: false,
     };
     if let Some(b) = world.buckets.iter_mut().find(|b| b.name == w.bucket) {
@@ -699,7 +761,13 @@ fn run_read(
         );
         let may_list = list.allowed;
         steps.push(list);
-        let e = if may_list {
+        // A HEAD response has no body: the client reads only the status, 404 Not Found.
+        let e = if may_list && head {
+            ClientError {
+                code: "NotFound".to_string(),
+                message: "Not Found".to_string(),
+            }
+        } else if may_list {
             ClientError {
                 code: "NoSuchKey".to_string(),
                 message: "The specified key does not exist.".to_string(),
@@ -735,6 +803,17 @@ fn run_read(
         notes.add(|| "HeadObject returns metadata only: no KMS permission is needed".to_string());
     }
     if needs_decrypt {
+        if let Some(e) = kms_transport_error(steps, caller) {
+            let resource = object_arn(bucket_name, key);
+            steps.push(rejection(
+                "S3 serves SSE-KMS objects only over HTTPS with Signature Version 4",
+                "s3:GetObject",
+                &resource,
+                caller,
+                e.clone(),
+            ));
+            return Err(e);
+        }
         let key_arn = object.encryption.kms_key.clone().unwrap_or_default();
         let context_arn = if object.encryption.bucket_key {
             bucket.arn()
@@ -750,16 +829,25 @@ fn run_read(
                 key_arn: &key_arn,
                 region: &bucket.region,
                 context_arn: &context_arn,
-                extra_context: &[],
+                extra_context: &object.encryption_context,
                 title: format!("KMS: S3 decrypts the object's data key with {key_arn}"),
             },
             trace,
         );
         if !step.allowed {
-            // Observed: S3 relays KMS's generic Decrypt text to the client.
+            // Two observations: a caller of the key's own account read plain "Access Denied"
+            // (the KMS-permissions experiment, decision A6); a caller of another account read
+            // KMS's generic Decrypt text (the cross-account replication experiment).
+            let same_account = caller.account.is_some()
+                && world.key(&key_arn).map(|k| &k.account) == caller.account.as_ref();
+            let message = if same_account {
+                "Access Denied"
+            } else {
+                KMS_DECRYPT_DENIED
+            };
             step.error = Some(ClientError {
                 code: "AccessDenied".to_string(),
-                message: KMS_DECRYPT_DENIED.to_string(),
+                message: message.to_string(),
             });
         }
         steps.push(step);

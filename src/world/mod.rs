@@ -95,6 +95,9 @@ pub struct StoredObject {
     /// The account that owns the object.
     pub owner: String,
     pub tags: Vec<(String, String)>,
+    /// Encryption-context pairs given at upload (`x-amz-server-side-encryption-context`): S3
+    /// stores them and sends them to KMS again on every read.
+    pub encryption_context: Vec<(String, String)>,
     /// Set on replicas: the replication status AWS reports (`REPLICA`).
     pub replica: bool,
 }
@@ -364,11 +367,21 @@ impl World {
                         .split_once('/')
                         .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key))
                         .map(|o| o.owner.as_str());
-                    let mut allows_apply = owner.is_none_or(|o| o == b.account);
-                    if !allows_apply {
+                    // An object owned by another account than the bucket owner is judged in
+                    // the object's context: the bucket owner can only deny it (bucket-policy
+                    // Allows do not reach it), and the object's ACL, which gives its owner full
+                    // control and no one else anything, grants. Writes stay in the bucket
+                    // context. https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html
+                    let object_read = {
+                        let a = action.to_ascii_lowercase();
+                        a.starts_with("s3:getobject") || a == "s3:putobjectacl"
+                    };
+                    let mut allows_apply = true;
+                    if let Some(owner) = owner.filter(|o| *o != b.account && object_read) {
+                        allows_apply = false;
+                        side.account = Some(owner.to_string());
                         side.notes.push(format!(
-                            "the object is owned by account {}, not the bucket owner {}: bucket-policy Allow statements do not reach it (its Deny statements still do)",
-                            owner.unwrap_or_default(),
+                            "the object is owned by account {owner}, not by the bucket owner {}: the bucket policy can only deny it, and the object's ACL grants its owner's account alone",
                             b.account
                         ));
                     }
