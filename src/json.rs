@@ -2,9 +2,7 @@
 //! long after parsing can still name its line and column.
 //!
 //! `serde_json` keeps no positions once a value is built and stops at the first problem; the
-//! loaders here walk a tree instead and report every problem of a file at once. The tree comes
-//! from `jsonc-parser`'s AST; this module converts it into an owned form and guards the limits
-//! that a recursive parser cannot guard itself (nesting depth).
+//! loaders here walk a tree instead and report every problem of a file at once.
 
 use std::fmt;
 
@@ -271,6 +269,10 @@ impl SourceText {
 }
 
 /// Parses JSON text into a [`Node`] tree, or says where and why it is not JSON.
+///
+/// Written by hand because no maintained crate gives, in one pass, JSON values with their byte
+/// spans, duplicate keys kept (IAM rejects them, so they must be seen), numbers as written and a
+/// nesting limit that keeps hostile input from exhausting the stack.
 pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
     let root = JsonPath::root();
     if text.len() > MAX_INPUT_BYTES {
@@ -283,128 +285,313 @@ pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
             ),
         ));
     }
-    if let Some(offset) = too_deep(text) {
-        return Err(Diagnostic::new(
-            &root,
-            Span {
-                start: offset,
-                end: offset + 1,
-            },
-            format!("JSON nests deeper than {MAX_DEPTH} levels"),
-        ));
-    }
-    let options = jsonc_parser::ParseOptions {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
         allow_comments,
-        allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &options).map_err(|e| {
-        let range = e.range();
+    let result = p.skip_space().and_then(|()| {
+        if p.at >= p.bytes.len() {
+            return Err(p.error("the input is empty"));
+        }
+        let node = p.value(0)?;
+        p.skip_space()?;
+        if p.at < p.bytes.len() {
+            return Err(p.error("unexpected text after the JSON value"));
+        }
+        Ok(node)
+    });
+    result.map_err(|(at, message)| {
         Diagnostic::new(
             &root,
             Span {
-                start: range.start,
-                end: range.end,
+                start: at,
+                end: at + 1,
             },
-            format!("invalid JSON: {}", e.kind()),
+            format!("invalid JSON: {message}"),
         )
-    })?;
-    match parsed.value {
-        Some(value) => Ok(convert(value)),
-        None => Err(Diagnostic::new(
-            &root,
-            Span::default(),
-            "invalid JSON: the input is empty",
-        )),
-    }
+    })
 }
 
-/// Finds the offset where nesting first exceeds [`MAX_DEPTH`], scanning outside strings.
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, b) in text.bytes().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+type ParseResult<T> = Result<T, (usize, String)>;
+
+const EXPECTED_VALUE: &str =
+    "expected a JSON value (an object, array, string, number, true, false or null)";
+
+struct Parser<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    at: usize,
+    allow_comments: bool,
+}
+
+impl Parser<'_> {
+    fn error(&self, message: impl Into<String>) -> (usize, String) {
+        (self.at, message.into())
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn span_from(&self, start: usize) -> Span {
+        Span {
+            start,
+            end: self.at,
         }
     }
-    None
-}
 
-fn span(range: jsonc_parser::common::Range) -> Span {
-    Span {
-        start: range.start,
-        end: range.end,
-    }
-}
-
-fn convert(value: jsonc_parser::ast::Value<'_>) -> Node {
-    use jsonc_parser::ast::{ObjectPropName, Value as A};
-    match value {
-        A::StringLit(s) => Node {
-            span: span(s.range),
-            value: Value::String(s.value.into_owned()),
-        },
-        A::NumberLit(n) => Node {
-            span: span(n.range),
-            value: Value::Number(n.value.to_string()),
-        },
-        A::BooleanLit(b) => Node {
-            span: span(b.range),
-            value: Value::Bool(b.value),
-        },
-        A::NullKeyword(n) => Node {
-            span: span(n.range),
-            value: Value::Null,
-        },
-        A::Array(a) => Node {
-            span: span(a.range),
-            value: Value::Array(a.elements.into_iter().map(convert).collect()),
-        },
-        A::Object(o) => Node {
-            span: span(o.range),
-            value: Value::Object(
-                o.properties
-                    .into_iter()
-                    .map(|p| {
-                        let (name, name_span) = match p.name {
-                            ObjectPropName::String(s) => (s.value.into_owned(), span(s.range)),
-                            ObjectPropName::Word(w) => (w.value.to_string(), span(w.range)),
-                        };
-                        Member {
-                            name,
-                            name_span,
-                            value: convert(p.value),
+    fn skip_space(&mut self) -> ParseResult<()> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.at += 1,
+                Some(b'/') if self.allow_comments => match self.bytes.get(self.at + 1) {
+                    Some(b'/') => {
+                        while !matches!(self.peek(), None | Some(b'\n')) {
+                            self.at += 1;
                         }
-                    })
-                    .collect(),
-            ),
-        },
+                    }
+                    Some(b'*') => match self.text[self.at + 2..].find("*/") {
+                        Some(end) => self.at += 2 + end + 2,
+                        None => return Err(self.error("a /* comment is never closed")),
+                    },
+                    _ => return Err(self.error("expected a comment after '/'")),
+                },
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn word(&mut self, word: &str, value: Value) -> ParseResult<Node> {
+        let start = self.at;
+        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(Node {
+                value,
+                span: self.span_from(start),
+            })
+        } else {
+            Err(self.error(EXPECTED_VALUE))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> ParseResult<Node> {
+        if depth >= MAX_DEPTH {
+            return Err(self.error(format!("JSON nests deeper than {MAX_DEPTH} levels")));
+        }
+        match self.peek() {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => {
+                let start = self.at;
+                let s = self.string()?;
+                Ok(Node {
+                    value: Value::String(s),
+                    span: self.span_from(start),
+                })
+            }
+            Some(b't') => self.word("true", Value::Bool(true)),
+            Some(b'f') => self.word("false", Value::Bool(false)),
+            Some(b'n') => self.word("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error(EXPECTED_VALUE)),
+            None => Err(self.error("the input ends where a value was expected")),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> ParseResult<Node> {
+        let start = self.at;
+        self.at += 1;
+        let mut members = Vec::new();
+        self.skip_space()?;
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Node {
+                value: Value::Object(members),
+                span: self.span_from(start),
+            });
+        }
+        loop {
+            self.skip_space()?;
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a member name in double quotes"));
+            }
+            let name_start = self.at;
+            let name = self.string()?;
+            let name_span = self.span_from(name_start);
+            self.skip_space()?;
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':' after the member name"));
+            }
+            self.at += 1;
+            self.skip_space()?;
+            let value = self.value(depth + 1)?;
+            members.push(Member {
+                name,
+                name_span,
+                value,
+            });
+            self.skip_space()?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Node {
+                        value: Value::Object(members),
+                        span: self.span_from(start),
+                    });
+                }
+                _ => return Err(self.error("expected ',' or '}' after an object member")),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> ParseResult<Node> {
+        let start = self.at;
+        self.at += 1;
+        let mut items = Vec::new();
+        self.skip_space()?;
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Node {
+                value: Value::Array(items),
+                span: self.span_from(start),
+            });
+        }
+        loop {
+            self.skip_space()?;
+            items.push(self.value(depth + 1)?);
+            self.skip_space()?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Node {
+                        value: Value::Array(items),
+                        span: self.span_from(start),
+                    });
+                }
+                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> ParseResult<String> {
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            // Copy the run up to the next quote, backslash or control character at once.
+            let rest = &self.bytes[self.at..];
+            let run = rest
+                .iter()
+                .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
+                .unwrap_or(rest.len());
+            out.push_str(&self.text[self.at..self.at + run]);
+            self.at += run;
+            match self.peek() {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    let c = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.at += 1;
+                            let c = self.unicode_escape()?;
+                            out.push(c);
+                            continue;
+                        }
+                        _ => return Err(self.error("invalid escape in a string")),
+                    };
+                    self.at += 1;
+                    out.push(c);
+                }
+                Some(_) => return Err(self.error("control character in a string (escape it)")),
+                None => return Err(self.error("a string is never closed")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> ParseResult<u32> {
+        let code = self
+            .text
+            .get(self.at..self.at + 4)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| self.error("expected four hex digits after \\u"))?;
+        self.at += 4;
+        Ok(code)
+    }
+
+    /// `\uXXXX`, combining a surrogate pair into one character.
+    fn unicode_escape(&mut self) -> ParseResult<char> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            if !self.bytes[self.at..].starts_with(b"\\u") {
+                return Err(self.error("a high surrogate must be followed by a low surrogate"));
+            }
+            self.at += 2;
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error("a high surrogate must be followed by a low surrogate"));
+            }
+            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        } else {
+            first
+        };
+        char::from_u32(code)
+            .ok_or_else(|| self.error("\\u escape names no character (a lone surrogate)"))
+    }
+
+    fn number(&mut self) -> ParseResult<Node> {
+        let start = self.at;
+        let digits = |p: &mut Self| {
+            let n = p.bytes[p.at..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            p.at += n;
+            n
+        };
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.error("expected a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if digits(self) == 0 {
+                return Err(self.error("expected a digit after the decimal point"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.error("expected a digit in the exponent"));
+            }
+        }
+        Ok(Node {
+            value: Value::Number(self.text[start..self.at].to_string()),
+            span: self.span_from(start),
+        })
     }
 }
 

@@ -290,7 +290,7 @@ fn applies(
     let ctx = request.context;
     s.conditions
         .iter()
-        .all(|c| c.evaluate(ctx.get_lower(&c.key_lower), ctx))
+        .all(|c| c.evaluate(ctx.get_hashed(c.key_hash, &c.key_lower), ctx))
         .then_some(principal)
 }
 
@@ -403,11 +403,11 @@ fn trace_statement(
         .conditions
         .iter()
         .map(|c| {
-            let values = ctx.get_lower(&c.key_lower);
+            let values = ctx.get_hashed(c.key_hash, &c.key_lower);
             ConditionTrace {
                 operator: c.operator.to_string(),
                 key: c.key.clone(),
-                request: values.map(|v| v.to_vec()),
+                request: values.map(|v| v.iter().map(|x| x.to_string()).collect()),
                 policy: c.raw_values.clone(),
                 matched: c.evaluate(values, ctx),
             }
@@ -457,7 +457,7 @@ fn grant_matches(grant: &Grant, request: &Request<'_>, action: &Action) -> Optio
             for (k, v) in pairs {
                 let key = format!("kms:encryptioncontext:{}", k.to_lowercase());
                 match ctx.get_lower(&key) {
-                    Some([value]) if value == v => {}
+                    Some([value]) if **value == **v => {}
                     _ => return None,
                 }
             }

@@ -281,6 +281,8 @@ pub struct Condition {
     pub key: String,
     /// The key lowercased: context keys are case-insensitive.
     pub key_lower: String,
+    /// [`crate::engine::context::key_hash`] of the key, for lookups without hashing.
+    pub key_hash: u64,
     /// The values as written (for explanations).
     pub raw_values: Vec<String>,
     pub values: Values,
@@ -390,13 +392,18 @@ impl Condition {
             operator,
             key: key.to_string(),
             key_lower: key.to_lowercase(),
+            key_hash: crate::engine::context::key_hash(key),
             raw_values,
             values,
         })
     }
 
     /// Decides this test against the request's values for the key (`None`: key missing).
-    pub fn evaluate(&self, request: Option<&[String]>, vars: &dyn VariableSource) -> bool {
+    pub fn evaluate(
+        &self,
+        request: Option<&[std::sync::Arc<str>]>,
+        vars: &dyn VariableSource,
+    ) -> bool {
         let op = self.operator;
         if let Values::Null(expect_absent) = &self.values {
             let absent = request.is_none_or(|v| v.is_empty());

@@ -1,45 +1,17 @@
-//! The machine-readable output of `iamsim check --format json` (scenario-format.md, "Machine-
-//! readable output"). Outside tools read it: fields are only ever added.
+//! The machine-readable output of `iamsim check --format json` (the scenario contract's
+//! "Machine-readable output"). Outside tools read it: fields are only ever added.
+//!
+//! The document is written as results arrive, file by file and check by check, from borrowed
+//! views of the results: a run over tens of thousands of checks never holds the whole document.
 
-use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use serde::Serialize;
 
 use crate::engine::StatementRef;
+use crate::policy::model::Effect;
 use crate::policy::PolicyType;
 use crate::scenario::{CheckResult, ClientError, ExpectationStatus, StepResult};
-
-/// The results of one file.
-pub struct FileResults<'a> {
-    pub file: &'a str,
-    pub checks: &'a [CheckResult],
-}
-
-/// The whole document for a run over several files.
-pub fn document(files: &[FileResults<'_>]) -> Value {
-    let mut met = 0;
-    let mut unmet = 0;
-    let mut none = 0;
-    for f in files {
-        for c in f.checks {
-            match c.expectation {
-                ExpectationStatus::Met => met += 1,
-                ExpectationStatus::Unmet(_) => unmet += 1,
-                ExpectationStatus::None => none += 1,
-            }
-        }
-    }
-    json!({
-        "results": files.iter().map(|f| json!({
-            "file": f.file,
-            "checks": f.checks.iter().map(check).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "summary": {
-            "checks": met + unmet + none,
-            "met": met,
-            "unmet": unmet,
-            "without_expectation": none,
-        }
-    })
-}
 
 /// How the JSON names a policy type.
 pub fn policy_type_name(t: PolicyType) -> &'static str {
@@ -56,58 +28,233 @@ pub fn policy_type_name(t: PolicyType) -> &'static str {
     }
 }
 
-fn statement(r: &StatementRef) -> Value {
-    json!({
-        "policy_type": if r.grant { "grant" } else { policy_type_name(r.policy_type) },
-        "policy": &*r.policy,
-        "sid": r.sid.as_deref(),
-        "index": r.index,
-        "effect": r.effect.to_string(),
-        "line": r.line,
-        "label": r.label(),
-    })
+#[derive(Serialize)]
+struct StatementOut<'a> {
+    policy_type: &'static str,
+    policy: &'a str,
+    sid: Option<&'a str>,
+    index: usize,
+    effect: &'static str,
+    line: Option<usize>,
 }
 
-fn error(e: &Option<ClientError>) -> Value {
-    match e {
-        Some(e) => json!({"code": e.code, "message": e.message}),
-        None => Value::Null,
+impl<'a> From<&'a StatementRef> for StatementOut<'a> {
+    fn from(r: &'a StatementRef) -> Self {
+        StatementOut {
+            policy_type: if r.grant {
+                "grant"
+            } else {
+                policy_type_name(r.policy_type)
+            },
+            policy: &r.policy,
+            sid: r.sid.as_deref(),
+            index: r.index,
+            effect: match r.effect {
+                Effect::Allow => "Allow",
+                Effect::Deny => "Deny",
+            },
+            line: r.line,
+        }
     }
 }
 
-fn step(s: &StepResult) -> Value {
-    json!({
-        "title": s.title,
-        "action": s.action,
-        "resource": s.resource,
-        "principal": s.caller,
-        "allowed": s.allowed && s.error.is_none(),
-        "denial": s.denial.map(|d| d.name()),
-        "decided_by": s.decided_by.iter().map(statement).collect::<Vec<_>>(),
-        "message": s.message,
-        "error": error(&s.error),
-        "optional": s.optional,
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+fn error(e: &Option<ClientError>) -> Option<ErrorOut<'_>> {
+    e.as_ref().map(|e| ErrorOut {
+        code: &e.code,
+        message: &e.message,
     })
 }
 
-/// One check's result.
-pub fn check(c: &CheckResult) -> Value {
-    let (status, reasons) = match &c.expectation {
-        ExpectationStatus::Met => ("met", Vec::new()),
-        ExpectationStatus::Unmet(r) => ("unmet", r.clone()),
-        ExpectationStatus::None => ("none", Vec::new()),
-    };
-    json!({
-        "name": c.name,
-        "line": c.line,
-        "allowed": c.allowed,
-        "denial": c.denial.map(|d| d.name()),
-        "decided_by": c.decided_by.iter().map(statement).collect::<Vec<_>>(),
-        "failed_step": c.failed_step,
-        "steps": c.steps.iter().map(step).collect::<Vec<_>>(),
-        "message": c.message,
-        "error": error(&c.error),
-        "expectation": status,
-        "unmet": reasons,
-    })
+#[derive(Serialize)]
+struct StepOut<'a> {
+    action: &'a str,
+    resource: &'a str,
+    allowed: bool,
+    denial: Option<&'static str>,
+    decided_by: Vec<StatementOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorOut<'a>>,
+}
+
+impl<'a> From<&'a StepResult> for StepOut<'a> {
+    fn from(s: &'a StepResult) -> Self {
+        StepOut {
+            action: &s.action,
+            resource: &s.resource,
+            allowed: s.allowed && s.error.is_none(),
+            denial: s.denial.map(|d| d.name()),
+            decided_by: s.decided_by.iter().map(StatementOut::from).collect(),
+            message: s.message.as_deref(),
+            error: error(&s.error),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CheckOut<'a> {
+    name: &'a str,
+    line: usize,
+    allowed: bool,
+    denial: Option<&'static str>,
+    decided_by: Vec<StatementOut<'a>>,
+    failed_step: Option<&'a str>,
+    steps: Vec<StepOut<'a>>,
+    message: Option<&'a str>,
+    error: Option<ErrorOut<'a>>,
+    expectation: &'static str,
+    unmet: &'a [String],
+}
+
+impl<'a> From<&'a CheckResult> for CheckOut<'a> {
+    fn from(c: &'a CheckResult) -> Self {
+        let (expectation, unmet): (&'static str, &'a [String]) = match &c.expectation {
+            ExpectationStatus::Met => ("met", &[]),
+            ExpectationStatus::Unmet(r) => ("unmet", r),
+            ExpectationStatus::None => ("none", &[]),
+        };
+        CheckOut {
+            name: &c.name,
+            line: c.line,
+            allowed: c.allowed,
+            denial: c.denial.map(|d| d.name()),
+            decided_by: c.decided_by.iter().map(StatementOut::from).collect(),
+            failed_step: c.failed_step.as_deref(),
+            steps: c.steps.iter().map(StepOut::from).collect(),
+            message: c.message.as_deref(),
+            error: error(&c.error),
+            expectation,
+            unmet,
+        }
+    }
+}
+
+/// Counts of checks by expectation status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub checks: usize,
+    pub met: usize,
+    pub unmet: usize,
+    pub without_expectation: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, c: &CheckResult) {
+        self.checks += 1;
+        match c.expectation {
+            ExpectationStatus::Met => self.met += 1,
+            ExpectationStatus::Unmet(_) => self.unmet += 1,
+            ExpectationStatus::None => self.without_expectation += 1,
+        }
+    }
+}
+
+/// Writes the JSON document incrementally: `{"results": [{"file", "checks": [...]}, ...],
+/// "summary": {...}}`.
+pub struct JsonWriter<W: Write> {
+    out: W,
+    files: usize,
+    summary: Summary,
+}
+
+impl<W: Write> JsonWriter<W> {
+    pub fn new(mut out: W) -> io::Result<Self> {
+        out.write_all(b"{\"results\":[")?;
+        Ok(JsonWriter {
+            out,
+            files: 0,
+            summary: Summary::default(),
+        })
+    }
+
+    /// Writes one file's results. Many checks are serialized on several threads, each into its
+    /// own buffer, and written in order.
+    pub fn file(&mut self, file: &str, checks: &[CheckResult]) -> io::Result<()> {
+        if self.files > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.files += 1;
+        self.out.write_all(b"{\"file\":")?;
+        serde_json::to_writer(&mut self.out, file)?;
+        self.out.write_all(b",\"checks\":[")?;
+        checks.iter().for_each(|c| self.summary.add(c));
+        let serialize = |part: &[CheckResult]| -> io::Result<Vec<u8>> {
+            let mut buffer = Vec::with_capacity(part.len() * 512);
+            for (i, c) in part.iter().enumerate() {
+                if i > 0 {
+                    buffer.push(b',');
+                }
+                serde_json::to_writer(&mut buffer, &CheckOut::from(c))?;
+            }
+            Ok(buffer)
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        // Blocks bound the memory held in buffers; within a block, threads share the work.
+        const BLOCK: usize = 4096;
+        for (b, block) in checks.chunks(BLOCK).enumerate() {
+            if b > 0 {
+                self.out.write_all(b",")?;
+            }
+            let buffers: Vec<io::Result<Vec<u8>>> = if threads < 2 || block.len() < 1024 {
+                vec![serialize(block)]
+            } else {
+                let size = block.len().div_ceil(threads);
+                std::thread::scope(|scope| {
+                    let parts: Vec<_> = block
+                        .chunks(size)
+                        .map(|part| (part, scope.spawn(move || serialize(part))))
+                        .collect();
+                    parts
+                        .into_iter()
+                        .map(|(part, handle)| handle.join().unwrap_or_else(|_| serialize(part)))
+                        .collect()
+                })
+            };
+            for (i, buffer) in buffers.into_iter().enumerate() {
+                if i > 0 {
+                    self.out.write_all(b",")?;
+                }
+                self.out.write_all(&buffer?)?;
+            }
+        }
+        self.out.write_all(b"]}")
+    }
+
+    /// Closes the document with its summary.
+    pub fn finish(mut self) -> io::Result<Summary> {
+        self.out.write_all(b"],\"summary\":")?;
+        serde_json::to_writer(&mut self.out, &self.summary)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()?;
+        Ok(self.summary)
+    }
+}
+
+/// The whole document for results already in memory.
+pub fn document(files: &[(String, Vec<CheckResult>)]) -> String {
+    let mut buffer = Vec::new();
+    let written = JsonWriter::new(&mut buffer).and_then(|mut w| {
+        for (file, checks) in files {
+            w.file(file, checks)?;
+        }
+        w.finish()
+    });
+    match written {
+        Ok(_) => String::from_utf8_lossy(&buffer).into_owned(),
+        Err(e) => format!("{{\"error\":{:?}}}", e.to_string()),
+    }
+}
+
+/// One check's result as a JSON value.
+pub fn check(c: &CheckResult) -> serde_json::Value {
+    serde_json::to_value(CheckOut::from(c)).unwrap_or(serde_json::Value::Null)
 }

@@ -183,18 +183,13 @@ fn explain_step(out: &mut String, i: usize, s: &StepResult) {
     for n in &s.notes {
         writeln!(out, "  note: {n}").ok();
     }
-    if !s.context.is_empty() {
+    if let Some(context) = s.context.as_ref().filter(|c| !c.is_empty()) {
         writeln!(out, "  request context:").ok();
-        for (k, v, multi) in s.context.iter() {
+        for (k, v, multi) in context.iter() {
             if multi {
                 writeln!(out, "    {k} = {v:?}").ok();
             } else {
-                writeln!(
-                    out,
-                    "    {k} = {}",
-                    v.first().map(String::as_str).unwrap_or("")
-                )
-                .ok();
+                writeln!(out, "    {k} = {}", v.first().map(|x| &**x).unwrap_or("")).ok();
             }
         }
     }

@@ -39,8 +39,8 @@ pub struct StepResult {
     pub error: Option<ClientError>,
     /// The assumptions and derivations this step relied on.
     pub notes: Vec<String>,
-    /// The request context the step was evaluated with.
-    pub context: Context,
+    /// The request context the step was evaluated with (kept when a trace was asked for).
+    pub context: Option<Context>,
     /// Every statement's evaluation, when a trace was asked for.
     pub trace: Option<Trace>,
     /// A step whose failure does not fail the call (tags that do not replicate).
@@ -83,23 +83,67 @@ pub fn run_scenario(scenario: &Scenario, trace: bool) -> Vec<CheckResult> {
 }
 
 /// Runs checks against a world. Calls that succeed change a working copy of the world (an
-/// upload stores its object), so later checks see their effects.
+/// upload stores its object), so later checks see their effects. Raw checks change nothing, so
+/// a long run of them is shared among the machine's cores.
 pub fn run_checks(world: &World, checks: &[Check], trace: bool) -> Vec<CheckResult> {
     let mut working: Option<World> = None;
-    checks
-        .iter()
-        .map(|check| {
-            let mut result = match &check.kind {
-                CheckKind::Raw { .. } => raw_check(working.as_ref().unwrap_or(world), check, trace),
-                CheckKind::Call { .. } => {
-                    let w = working.get_or_insert_with(|| world.clone());
-                    crate::services::run_call(w, check, trace)
-                }
-            };
-            result.expectation = compare(check.expect.as_ref(), &result);
-            result
-        })
-        .collect()
+    let mut results = Vec::with_capacity(checks.len());
+    let mut at = 0;
+    while at < checks.len() {
+        if let CheckKind::Call { .. } = checks[at].kind {
+            let w = working.get_or_insert_with(|| world.clone());
+            let mut result = crate::services::run_call(w, &checks[at], trace);
+            result.expectation = compare(checks[at].expect.as_ref(), &result);
+            results.push(result);
+            at += 1;
+            continue;
+        }
+        let end = checks[at..]
+            .iter()
+            .position(|c| matches!(c.kind, CheckKind::Call { .. }))
+            .map_or(checks.len(), |p| at + p);
+        results.extend(raw_checks(
+            working.as_ref().unwrap_or(world),
+            &checks[at..end],
+            trace,
+        ));
+        at = end;
+    }
+    results
+}
+
+/// Fewer raw checks than this run on one thread: starting threads would cost more.
+const PARALLEL_THRESHOLD: usize = 512;
+
+fn raw_checks(world: &World, checks: &[Check], trace: bool) -> Vec<CheckResult> {
+    let run = |part: &[Check]| {
+        let mut cache = crate::world::ContextCache::default();
+        part.iter()
+            .map(|c| {
+                let mut r = raw_check(world, c, trace, &mut cache);
+                r.expectation = compare(c.expect.as_ref(), &r);
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || checks.len() < PARALLEL_THRESHOLD {
+        return run(checks);
+    }
+    let size = checks.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = checks
+            .chunks(size)
+            .map(|part| (part, scope.spawn(move || run(part))))
+            .collect();
+        parts
+            .into_iter()
+            // A part whose thread failed is run again here, so no result is ever lost.
+            .flat_map(|(part, handle)| handle.join().unwrap_or_else(|_| run(part)))
+            .collect()
+    })
 }
 
 /// Notes on how a call was modelled (which key encrypts, what was stored). They serve
@@ -256,13 +300,18 @@ pub(crate) fn step_from_decision(
         message,
         error: None,
         notes,
-        context,
+        context: trace.is_some().then_some(context),
         trace,
         optional: false,
     }
 }
 
-fn raw_check(world: &World, check: &Check, trace: bool) -> CheckResult {
+fn raw_check(
+    world: &World,
+    check: &Check,
+    trace: bool,
+    cache: &mut crate::world::ContextCache,
+) -> CheckResult {
     let CheckKind::Raw {
         action,
         resource,
@@ -281,8 +330,14 @@ fn raw_check(world: &World, check: &Check, trace: bool) -> CheckResult {
         .as_deref()
         .and_then(|e| world.endpoint(e));
     let side = world.resource_side(&caller, action, resource, resource_account.as_deref());
-    let mut context =
-        world.base_context(&caller, action, resource, side.account.as_deref(), endpoint);
+    let mut context = cache.context(
+        world,
+        &caller,
+        action,
+        resource,
+        side.account.as_deref(),
+        endpoint,
+    );
     apply_overrides(&mut context, &check.context);
     let step = authorize_step(
         world,

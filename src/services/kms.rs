@@ -147,7 +147,7 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
     let action = format!("kms:{}", request.operation);
     let key = world.key(request.key_arn);
     let key_account = key.map(|k| k.account.clone());
-    let mut ctx = world.base_context(
+    let mut ctx = world.cached_base_context(
         request.caller,
         &action,
         request.key_arn,

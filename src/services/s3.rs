@@ -15,7 +15,9 @@ use crate::scenario::run::{
     apply_overrides, authorize_step, failed_to_run, finish, resolved_caller, s3_denied_message,
     Notes, StepInput,
 };
-use crate::scenario::{Call, Check, CheckKind, CheckResult, ClientError, StepResult};
+use crate::scenario::{
+    Call, Check, CheckKind, CheckResult, ClientError, ContextOverride, StepResult,
+};
 use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
 
 /// Request headers S3 turns into condition keys of the same name under `s3:`.
@@ -284,7 +286,8 @@ pub(super) fn s3_step(
         .vpc_endpoint
         .as_deref()
         .and_then(|e| world.endpoint(e));
-    let mut ctx = world.base_context(caller, action, &resource, Some(&bucket.account), endpoint);
+    let mut ctx =
+        world.cached_base_context(caller, action, &resource, Some(&bucket.account), endpoint);
     for name in HEADER_KEYS {
         if let Some(v) = headers.get(name) {
             let value = match (name, resolved_key_id) {
@@ -362,13 +365,19 @@ fn rejection(
 /// SSE-KMS objects are written and read only over HTTPS with Signature Version 4 (anonymous
 /// requests carry no signature). Returns S3's refusal when the request does not qualify.
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html (x-amz-server-side-encryption-aws-kms-key-id)
-fn kms_transport_error(steps: &[StepResult], caller: &Caller) -> Option<ClientError> {
-    let s3 = steps.iter().rev().find(|s| s.action.starts_with("s3:"))?;
+fn kms_transport_error(check: &Check, caller: &Caller) -> Option<ClientError> {
+    // The request's transport, as the check's context describes it (HTTPS and SigV4 unless
+    // the check says otherwise).
     let value = |k: &str| {
-        s3.context
-            .get(k)
-            .and_then(|v| v.first())
-            .map(String::as_str)
+        check
+            .context
+            .iter()
+            .rev()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .and_then(|(_, v)| match v {
+                ContextOverride::Single(s) => Some(s.as_str()),
+                _ => None,
+            })
     };
     let message = if value("aws:SecureTransport").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
         "Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection."
@@ -555,7 +564,7 @@ fn run_write(
     }
     let mut encryption = Encryption::sse_s3();
     if let Plan::Kms { .. } = &plan {
-        if let Some(e) = kms_transport_error(steps, w.caller) {
+        if let Some(e) = kms_transport_error(check, w.caller) {
             steps.push(rejection(
                 "S3 accepts SSE-KMS only over HTTPS with Signature Version 4",
                 "s3:PutObject",
@@ -803,7 +812,7 @@ fn run_read(
         notes.add(|| "HeadObject returns metadata only: no KMS permission is needed".to_string());
     }
     if needs_decrypt {
-        if let Some(e) = kms_transport_error(steps, caller) {
+        if let Some(e) = kms_transport_error(check, caller) {
             let resource = object_arn(bucket_name, key);
             steps.push(rejection(
                 "S3 serves SSE-KMS objects only over HTTPS with Signature Version 4",

@@ -211,6 +211,77 @@ pub fn request_clock() -> &'static RequestClock {
     })
 }
 
+/// Base contexts already built, by what they depend on (see [`World::base_context_in`]).
+#[derive(Debug, Default)]
+pub struct ContextCache {
+    entries: Vec<(CacheKey, Context)>,
+}
+
+#[derive(Debug, PartialEq)]
+struct CacheKey {
+    caller: Caller,
+    service: String,
+    region: String,
+    resource_account: Option<String>,
+    endpoint: Option<String>,
+}
+
+impl ContextCache {
+    /// Most scenarios have a handful of callers and services; beyond this many entries the
+    /// cache stops growing and contexts are built afresh.
+    const LIMIT: usize = 64;
+
+    /// The base context of a request, built once per distinct key.
+    pub fn context(
+        &mut self,
+        world: &World,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        endpoint: Option<&Endpoint>,
+    ) -> Context {
+        let service = action.split(':').next().unwrap_or("");
+        let region = world.requested_region(resource);
+        let endpoint_id = endpoint.map(|e| e.id.as_str());
+        let found = self.entries.iter().find(|(k, _)| {
+            k.service.eq_ignore_ascii_case(service)
+                && k.region == region
+                && k.resource_account.as_deref() == resource_account
+                && k.endpoint.as_deref() == endpoint_id
+                && k.caller == *caller
+        });
+        if let Some((_, ctx)) = found {
+            return ctx.clone();
+        }
+        let ctx = world.base_context_in(caller, action, region, resource_account, endpoint);
+        if self.entries.len() < Self::LIMIT {
+            self.entries.push((
+                CacheKey {
+                    caller: caller.clone(),
+                    service: service.to_string(),
+                    region: region.to_string(),
+                    resource_account: resource_account.map(str::to_string),
+                    endpoint: endpoint_id.map(str::to_string),
+                },
+                ctx.clone(),
+            ));
+        }
+        ctx
+    }
+}
+
+/// A [`ContextCache`] a world keeps for the calls made in it. Copies of a world start with an
+/// empty cache.
+#[derive(Debug, Default)]
+pub struct SharedContextCache(std::sync::Mutex<ContextCache>);
+
+impl Clone for SharedContextCache {
+    fn clone(&self) -> Self {
+        SharedContextCache::default()
+    }
+}
+
 /// The world of one scenario.
 #[derive(Debug, Clone, Default)]
 pub struct World {
@@ -222,6 +293,8 @@ pub struct World {
     pub resources: Vec<OtherResource>,
     pub organization: Option<Organization>,
     pub endpoints: Vec<Endpoint>,
+    /// Base contexts built for calls in this world (see [`World::cached_base_context`]).
+    pub contexts: SharedContextCache,
 }
 
 /// Services whose resources resource control policies govern.
@@ -513,6 +586,52 @@ impl World {
         resource_account: Option<&str>,
         endpoint: Option<&Endpoint>,
     ) -> Context {
+        let region = self.requested_region(resource);
+        self.base_context_in(caller, action, region, resource_account, endpoint)
+    }
+
+    /// [`World::base_context`], built once per caller, service, Region, resource account and
+    /// endpoint, then copied (values are shared, so a copy is cheap).
+    pub fn cached_base_context(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        endpoint: Option<&Endpoint>,
+    ) -> Context {
+        match self.contexts.0.lock() {
+            Ok(mut cache) => {
+                cache.context(self, caller, action, resource, resource_account, endpoint)
+            }
+            Err(_) => self.base_context(caller, action, resource, resource_account, endpoint),
+        }
+    }
+
+    /// `aws:RequestedRegion` of a request on `resource`: the ARN's Region, else the bucket's
+    /// (S3 ARNs carry none), else the scenario's.
+    pub fn requested_region<'a>(&'a self, resource: &'a str) -> &'a str {
+        let fields = split_arn(resource);
+        if let Some(r) = fields.map(|f| f[3]).filter(|r| !r.is_empty()) {
+            return r;
+        }
+        fields
+            .filter(|f| f[2] == "s3")
+            .and_then(|f| self.bucket(f[5].split('/').next().unwrap_or("")))
+            .map_or(self.region.as_str(), |b| b.region.as_str())
+    }
+
+    /// [`World::base_context`] for a request whose `aws:RequestedRegion` is known: everything in
+    /// it depends only on the caller, the action's service, the Region, the resource's account
+    /// and the endpoint, so one context serves every request that shares those.
+    pub fn base_context_in(
+        &self,
+        caller: &Caller,
+        action: &str,
+        region: &str,
+        resource_account: Option<&str>,
+        endpoint: Option<&Endpoint>,
+    ) -> Context {
         let mut ctx = Context::new();
         let principal = self.principal_of(caller);
         if let Some(arn) = caller.principal_arn() {
@@ -586,19 +705,6 @@ impl World {
         }
         ctx.set("aws:CurrentTime", clock.iso.as_str());
         ctx.set("aws:EpochTime", clock.epoch.as_str());
-        let arn_fields = split_arn(resource);
-        let region = arn_fields
-            .map(|f| f[3])
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
-            .or_else(|| {
-                // S3 ARNs carry no region: use the bucket's.
-                arn_fields
-                    .filter(|f| f[2] == "s3")
-                    .and_then(|f| self.bucket(f[5].split('/').next().unwrap_or("")))
-                    .map(|b| b.region.clone())
-            })
-            .unwrap_or_else(|| self.region.clone());
         ctx.set("aws:RequestedRegion", region);
         if let Some(account) = resource_account {
             ctx.set("aws:ResourceAccount", account);
