@@ -77,6 +77,11 @@ impl Context {
         self.put(key.into(), values, true);
     }
 
+    /// Sets a multi-valued key from values already shared.
+    pub fn set_multi_shared(&mut self, key: impl Into<Cow<'static, str>>, values: &[Arc<str>]) {
+        self.put(key.into(), values.iter().cloned().collect(), true);
+    }
+
     fn put(&mut self, key: Cow<'static, str>, values: SmallVec<[Arc<str>; 1]>, multi: bool) {
         let hash = key_hash(&key);
         match self.position(hash, &key) {

@@ -169,10 +169,15 @@ impl Notes {
 }
 
 /// The check's caller: resolved at load time, or now for checks built in code.
-pub(crate) fn resolved_caller(world: &World, check: &Check) -> Result<Caller, String> {
+pub(crate) fn resolved_caller<'c>(
+    world: &World,
+    check: &'c Check,
+) -> Result<std::borrow::Cow<'c, Caller>, String> {
     match &check.caller {
-        Some(c) => Ok(c.clone()),
-        None => world.caller(check.principal.as_deref().unwrap_or("anonymous")),
+        Some(c) => Ok(std::borrow::Cow::Borrowed(c)),
+        None => world
+            .caller(check.principal.as_deref().unwrap_or("anonymous"))
+            .map(std::borrow::Cow::Owned),
     }
 }
 
@@ -194,17 +199,22 @@ pub(crate) fn apply_overrides_except(
     overrides: &[(String, ContextOverride)],
     skip: &[&str],
 ) {
-    let kept: Vec<(String, ContextOverride)> = overrides
-        .iter()
-        .filter(|(k, _)| !skip.iter().any(|s| s.eq_ignore_ascii_case(k)))
-        .cloned()
-        .collect();
-    apply_overrides(ctx, &kept);
+    for (k, v) in overrides {
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        match v {
+            ContextOverride::Single(s) => ctx.set(k.clone(), s.as_str()),
+            ContextOverride::Multi(m) => ctx.set_multi(k.clone(), m.clone()),
+            ContextOverride::Remove => ctx.remove(k),
+        }
+    }
 }
 
 /// Everything one authorization step needs.
 pub(crate) struct StepInput<'a> {
-    pub title: String,
+    /// The step's title, built only when explaining.
+    pub title: &'a dyn Fn() -> String,
     pub caller: &'a Caller,
     pub action: &'a str,
     pub resource: &'a str,
@@ -260,7 +270,11 @@ pub(crate) fn authorize_step(world: &World, input: StepInput<'_>, trace: bool) -
         }
     }
     step_from_decision(
-        input.title,
+        if trace {
+            (input.title)()
+        } else {
+            String::new()
+        },
         input.caller,
         input.action,
         input.resource,
@@ -342,7 +356,7 @@ fn raw_check(
     let step = authorize_step(
         world,
         StepInput {
-            title: format!("{action} on {resource}"),
+            title: &|| format!("{action} on {resource}"),
             caller: &caller,
             action,
             resource,

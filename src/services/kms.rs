@@ -8,7 +8,7 @@
 
 use crate::engine::Caller;
 use crate::scenario::run::{apply_overrides_except, authorize_step, StepInput};
-use crate::scenario::{Check, ClientError, ContextOverride, StepResult};
+use crate::scenario::{Check, ClientError, StepResult};
 use crate::world::key_policies::aws_managed_s3_key_policy;
 use crate::world::{Key, KeyManager, KeyState, World};
 
@@ -20,6 +20,13 @@ const NETWORK_KEYS: [&str; 4] = [
     "aws:SourceVpc",
     "aws:VpcSourceIp",
 ];
+
+/// `aws:s3:arn`, the encryption-context key S3 always sends, shared by every request.
+fn shared_s3_arn_key() -> std::sync::Arc<str> {
+    static KEY: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| std::sync::Arc::from("aws:s3:arn"))
+        .clone()
+}
 
 /// The KMS key that will encrypt (or decrypted) an object, with why.
 #[derive(Debug, Clone)]
@@ -138,13 +145,19 @@ pub struct KmsRequest<'a> {
     pub context_arn: &'a str,
     /// Further encryption-context pairs from `x-amz-server-side-encryption-context`.
     pub extra_context: &'a [(String, String)],
-    pub title: String,
+    /// Built only when explaining.
+    pub title: &'a dyn Fn() -> String,
 }
 
 /// Authorizes one KMS request made by S3 on the caller's behalf. The check's own context values
 /// apply too, except the network keys, which S3's request does not carry.
 pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bool) -> StepResult {
-    let action = format!("kms:{}", request.operation);
+    let action = match request.operation {
+        "GenerateDataKey" => "kms:GenerateDataKey".into(),
+        "Decrypt" => "kms:Decrypt".into(),
+        "Encrypt" => "kms:Encrypt".into(),
+        other => std::borrow::Cow::Owned(format!("kms:{other}")),
+    };
     let key = world.key(request.key_arn);
     let key_account = key.map(|k| k.account.clone());
     let mut ctx = world.cached_base_context(
@@ -160,17 +173,19 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
     );
     ctx.set("aws:ViaAWSService", "true");
     ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
-    let mut keys = vec!["aws:s3:arn".to_string()];
-    for (k, v) in request.extra_context {
-        ctx.set(format!("kms:EncryptionContext:{k}"), v.as_str());
-        keys.push(k.clone());
+    if request.extra_context.is_empty() {
+        ctx.set_multi_shared("kms:EncryptionContextKeys", &[shared_s3_arn_key()]);
+    } else {
+        let mut keys = vec!["aws:s3:arn".to_string()];
+        for (k, v) in request.extra_context {
+            ctx.set(format!("kms:EncryptionContext:{k}"), v.as_str());
+            keys.push(k.clone());
+        }
+        ctx.set_multi("kms:EncryptionContextKeys", keys);
     }
-    ctx.set_multi("kms:EncryptionContextKeys", keys);
-    let overrides: Vec<(String, ContextOverride)> = check.context.clone();
-    apply_overrides_except(&mut ctx, &overrides, &NETWORK_KEYS);
-    for k in NETWORK_KEYS {
-        ctx.remove(k);
-    }
+    // The network keys are never set here: S3's own request to KMS carries none, so the
+    // check's values for them do not apply.
+    apply_overrides_except(&mut ctx, &check.context, &NETWORK_KEYS);
     let notes = if !trace {
         Vec::new()
     } else {

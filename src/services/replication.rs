@@ -151,10 +151,12 @@ fn replicate(
     let assume = authorize_step(
         world,
         StepInput {
-            title: format!(
-                "S3 (s3.amazonaws.com) assumes the replication role {}",
-                config.role
-            ),
+            title: &|| {
+                format!(
+                    "S3 (s3.amazonaws.com) assumes the replication role {}",
+                    config.role
+                )
+            },
             caller: &s3_service,
             action: "sts:AssumeRole",
             resource: &config.role,
@@ -189,7 +191,7 @@ fn replicate(
         &no_headers,
         None,
         &object.tags,
-        "the replication role reads the source version".to_string(),
+        &|| "the replication role reads the source version".to_string(),
         trace,
     );
     let failed = step_failed(&read);
@@ -209,7 +211,7 @@ fn replicate(
             &no_headers,
             None,
             &object.tags,
-            "the replication role reads the source version's tags".to_string(),
+            &|| "the replication role reads the source version's tags".to_string(),
             trace,
         );
         tags.optional = true;
@@ -238,7 +240,7 @@ fn replicate(
                 region: &source.region,
                 context_arn: &context_arn,
                 extra_context: &object.encryption_context,
-                title: format!("KMS: the role decrypts the source version with {key_arn}"),
+                title: &|| format!("KMS: the role decrypts the source version with {key_arn}"),
             },
             trace,
         );
@@ -346,7 +348,7 @@ fn replicate(
         &replica_headers,
         replica_encryption.kms_key.as_deref(),
         &[],
-        format!("the replication role writes the replica into {}", dest.name),
+        &|| format!("the replication role writes the replica into {}", dest.name),
         trace,
     );
     let failed = step_failed(&write);
@@ -366,7 +368,7 @@ fn replicate(
             &replica_headers,
             None,
             &[],
-            "owner override: the replica is to belong to the destination's owner".to_string(),
+            &|| "owner override: the replica is to belong to the destination's owner".to_string(),
             trace,
         );
         let failed = step_failed(&step);
@@ -388,7 +390,7 @@ fn replicate(
             &replica_headers,
             None,
             &[],
-            "the replication role writes the replica's tags".to_string(),
+            &|| "the replication role writes the replica's tags".to_string(),
             trace,
         );
         step.optional = true;
@@ -420,7 +422,7 @@ fn replicate(
                     region: &dest.region,
                     context_arn: &context_arn,
                     extra_context: &object.encryption_context,
-                    title: format!("KMS: the role encrypts the replica with {arn} (kms:{op})"),
+                    title: &|| format!("KMS: the role encrypts the replica with {arn} (kms:{op})"),
                 },
                 trace,
             );

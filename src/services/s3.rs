@@ -22,20 +22,32 @@ use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
 
 /// Request headers S3 turns into condition keys of the same name under `s3:`.
 /// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
-const HEADER_KEYS: [&str; 13] = [
-    "x-amz-acl",
-    "x-amz-grant-read",
-    "x-amz-grant-write",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
-    "x-amz-storage-class",
-    "x-amz-server-side-encryption",
-    "x-amz-server-side-encryption-aws-kms-key-id",
-    "x-amz-copy-source",
-    "x-amz-metadata-directive",
-    "x-amz-website-redirect-location",
-    "x-amz-server-side-encryption-customer-algorithm",
+const HEADER_KEYS: [(&str, &str); 13] = [
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-grant-read", "s3:x-amz-grant-read"),
+    ("x-amz-grant-write", "s3:x-amz-grant-write"),
+    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
+    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
+    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    (
+        "x-amz-server-side-encryption",
+        "s3:x-amz-server-side-encryption",
+    ),
+    (
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    ),
+    ("x-amz-copy-source", "s3:x-amz-copy-source"),
+    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    (
+        "x-amz-website-redirect-location",
+        "s3:x-amz-website-redirect-location",
+    ),
+    (
+        "x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+    ),
 ];
 
 /// Every request header a check may carry.
@@ -153,11 +165,18 @@ enum Plan {
 /// Decides the encryption of a new object: request headers first, else the bucket default
 /// (Part B 6.6, decisions A1-A3). Returns the key-id value the bucket policy sees, too.
 fn plan_encryption(
+    explain: bool,
     world: &World,
     bucket: &Bucket,
     caller: &Caller,
     headers: &Headers<'_>,
 ) -> Result<(Plan, Option<String>), ClientError> {
+    // The reasons serve explanations only.
+    macro_rules! why {
+        ($($t:tt)*) => {
+            if explain { format!($($t)*) } else { String::new() }
+        };
+    }
     let requester = caller
         .account
         .clone()
@@ -179,9 +198,9 @@ fn plan_encryption(
                 Some(reference) => {
                     let arn = kms::resolve(world, reference, &requester, &bucket.region)?;
                     let why = if arn == reference {
-                        format!("the request names the key {arn}")
+                        why!("the request names the key {arn}")
                     } else {
-                        format!("S3 resolved {reference} in the requester's account {requester} to {arn} (decision A1) before evaluating the bucket policy")
+                        why!("S3 resolved {reference} in the requester's account {requester} to {arn} (decision A1) before evaluating the bucket policy")
                     };
                     Ok((
                         Plan::Kms {
@@ -197,7 +216,7 @@ fn plan_encryption(
                 }
                 None => {
                     let arn = kms::aws_s3_key_arn(&bucket.account, &bucket.region, world);
-                    let why = format!(
+                    let why = why!(
                     "the request says {alg} without a key id, so S3 uses the AWS managed key aws/s3 of the bucket owner {} ({arn}), not the bucket's default key (decision A3)",
                     bucket.account
                 );
@@ -224,7 +243,7 @@ fn plan_encryption(
             if !default.is_kms() {
                 return Ok((
                     Plan::SseS3 {
-                        why: format!(
+                        why: why!(
                             "no encryption header: bucket {} encrypts by default with SSE-S3",
                             bucket.name
                         ),
@@ -235,12 +254,12 @@ fn plan_encryption(
             let (arn, why) = match &default.kms_key {
                 Some(reference) => {
                     let arn = kms::resolve(world, reference, &requester, &bucket.region)?;
-                    let why = format!("no encryption header: bucket {} encrypts by default with {arn}; the request carried no x-amz-server-side-encryption header, so the bucket policy sees none (decision A2)", bucket.name);
+                    let why = why!("no encryption header: bucket {} encrypts by default with {arn}; the request carried no x-amz-server-side-encryption header, so the bucket policy sees none (decision A2)", bucket.name);
                     (arn, why)
                 }
                 None => {
                     let arn = kms::aws_s3_key_arn(&bucket.account, &bucket.region, world);
-                    (arn.clone(), format!("no encryption header: bucket {} encrypts by default with SSE-KMS under aws/s3 ({arn}); the bucket policy sees no encryption header (decision A2)", bucket.name))
+                    (arn.clone(), why!("no encryption header: bucket {} encrypts by default with SSE-KMS under aws/s3 ({arn}); the bucket policy sees no encryption header (decision A2)", bucket.name))
                 }
             };
             Ok((
@@ -274,7 +293,7 @@ pub(super) fn s3_step(
     headers: &Headers<'_>,
     resolved_key_id: Option<&str>,
     existing_tags: &[(String, String)],
-    title: String,
+    title: &dyn Fn() -> String,
     trace: bool,
 ) -> StepResult {
     let resource = if key.is_empty() {
@@ -288,13 +307,13 @@ pub(super) fn s3_step(
         .and_then(|e| world.endpoint(e));
     let mut ctx =
         world.cached_base_context(caller, action, &resource, Some(&bucket.account), endpoint);
-    for name in HEADER_KEYS {
+    for (name, key) in HEADER_KEYS {
         if let Some(v) = headers.get(name) {
             let value = match (name, resolved_key_id) {
                 ("x-amz-server-side-encryption-aws-kms-key-id", Some(arn)) => arn,
                 _ => v,
             };
-            ctx.set(format!("s3:{name}"), value);
+            ctx.set(key, value);
         }
     }
     let tags = headers.tags();
@@ -488,7 +507,7 @@ fn run_write(
         return Err(e);
     }
     let extra_context = headers.encryption_context()?;
-    let (plan, resolved) = match plan_encryption(world, bucket, w.caller, &headers) {
+    let (plan, resolved) = match plan_encryption(trace, world, bucket, w.caller, &headers) {
         Ok(p) => p,
         Err(e) => {
             steps.push(rejection(
@@ -523,7 +542,7 @@ fn run_write(
         &headers,
         resolved.as_deref(),
         &[],
-        format!("S3 authorizes {verb} into {}", bucket.name),
+        &|| format!("S3 authorizes {verb} into {}", bucket.name),
         trace,
     );
     let ok = s3.allowed;
@@ -552,7 +571,7 @@ fn run_write(
                 &headers,
                 resolved.as_deref(),
                 &[],
-                format!("the {header} header also needs {action}"),
+                &|| format!("the {header} header also needs {action}"),
                 trace,
             );
             let ok = step.allowed;
@@ -581,19 +600,14 @@ fn run_write(
         } else {
             resource.clone()
         };
-        let mut operations = vec![(
-            "GenerateDataKey",
-            format!("KMS: {verb} needs a data key from {}", key.arn),
-        )];
-        if w.call == Call::CreateMultipartUpload {
-            // Each UploadPart and the CompleteMultipartUpload need kms:Decrypt (decision A4).
-            operations.push((
-                "Decrypt",
-                "KMS: UploadPart and CompleteMultipartUpload decrypt the upload's data key"
-                    .to_string(),
-            ));
-        }
-        for (operation, title) in operations {
+        // A multipart upload also decrypts its data key for each UploadPart and the
+        // CompleteMultipartUpload (decision A4).
+        let operations: &[&str] = if w.call == Call::CreateMultipartUpload {
+            &["GenerateDataKey", "Decrypt"]
+        } else {
+            &["GenerateDataKey"]
+        };
+        for &operation in operations {
             let step = kms_step(
                 world_ref,
                 check,
@@ -604,7 +618,12 @@ fn run_write(
                     region: &bucket.region,
                     context_arn: &context_arn,
                     extra_context: &extra_context,
-                    title,
+                    title: &|| {
+                        match operation {
+                        "GenerateDataKey" => format!("KMS: {verb} needs a data key from {}", key.arn),
+                        _ => "KMS: UploadPart and CompleteMultipartUpload decrypt the upload's data key".to_string(),
+                    }
+                    },
                 },
                 trace,
             );
@@ -625,8 +644,10 @@ fn run_write(
                 &headers,
                 resolved.as_deref(),
                 &[],
-                "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
-                    .to_string(),
+                &|| {
+                    "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
+                        .to_string()
+                },
                 trace,
             );
             let ok = step.allowed;
@@ -651,8 +672,10 @@ fn run_write(
             &headers,
             None,
             &[],
-            "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
-                .to_string(),
+            &|| {
+                "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
+                    .to_string()
+            },
             trace,
         );
         steps.push(step);
@@ -743,7 +766,7 @@ fn run_read(
         headers,
         None,
         &tags,
-        format!("S3 authorizes {verb} on {bucket_name}/{key}"),
+        &|| format!("S3 authorizes {verb} on {bucket_name}/{key}"),
         trace,
     );
     let ok = step.allowed;
@@ -764,8 +787,10 @@ fn run_read(
             headers,
             None,
             &[],
-            "the object does not exist: S3 says so only to callers allowed s3:ListBucket"
-                .to_string(),
+            &|| {
+                "the object does not exist: S3 says so only to callers allowed s3:ListBucket"
+                    .to_string()
+            },
             trace,
         );
         let may_list = list.allowed;
@@ -839,7 +864,7 @@ fn run_read(
                 region: &bucket.region,
                 context_arn: &context_arn,
                 extra_context: &object.encryption_context,
-                title: format!("KMS: S3 decrypts the object's data key with {key_arn}"),
+                title: &|| format!("KMS: S3 decrypts the object's data key with {key_arn}"),
             },
             trace,
         );
