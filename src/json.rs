@@ -403,7 +403,8 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> ParseResult<Node> {
         let start = self.at;
         self.at += 1;
-        let mut members = Vec::new();
+        // Policy statements and checks have a handful of members: one allocation holds them.
+        let mut members = Vec::with_capacity(8);
         self.skip_space()?;
         if self.peek() == Some(b'}') {
             self.at += 1;

@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 use super::caller::{Caller, CallerKind, PrincipalMatch};
 use super::context::Context;
 use super::decision::*;
+use crate::policy::arn::{split_arn, ArnFields};
 use crate::policy::model::{Effect, Policy, PolicyType, PrincipalEntry, Statement};
 
 /// One authorization request.
@@ -168,17 +169,23 @@ pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
 
 /// The request's action split for lookups, lowercased into an inline buffer (action names are
 /// ASCII and short; this runs for every request).
-struct Action {
+/// It also holds the request's resource ARN split into its fields, once per request.
+struct Action<'r> {
     lower: SmallVec<[u8; 64]>,
     colon: usize,
+    resource: Option<ArnFields<'r>>,
 }
 
-impl Action {
-    fn new(action: &str) -> Action {
+impl<'r> Action<'r> {
+    fn new(action: &str, resource: &'r str) -> Action<'r> {
         // ASCII lowercasing keeps UTF-8 valid: it only changes bytes below 0x80.
         let lower: SmallVec<[u8; 64]> = action.bytes().map(|b| b.to_ascii_lowercase()).collect();
         let colon = lower.iter().position(|b| *b == b':').unwrap_or(lower.len());
-        Action { lower, colon }
+        Action {
+            lower,
+            colon,
+            resource: split_arn(resource),
+        }
     }
     fn full(&self) -> &str {
         std::str::from_utf8(&self.lower).unwrap_or("")
@@ -193,7 +200,7 @@ impl Action {
 
 /// Decides one request.
 pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &mut O) -> Decision {
-    let action = Action::new(request.action);
+    let action = Action::new(request.action, request.resource);
     let mut hits: Hits<'_> = SmallVec::new();
     if let Some(levels) = set.scps {
         for (i, level) in levels.iter().enumerate() {
@@ -232,7 +239,7 @@ fn scan<'p, O: Observer>(
     layer: Layer,
     policy: &'p Policy,
     request: &Request<'_>,
-    action: &Action,
+    action: &Action<'_>,
     obs: &mut O,
     hits: &mut Hits<'p>,
 ) {
@@ -269,12 +276,12 @@ fn applies(
     policy: &Policy,
     s: &Statement,
     request: &Request<'_>,
-    action: &Action,
+    action: &Action<'_>,
 ) -> Option<PrincipalMatch> {
     if !s.action.matches(action.service(), action.name()) {
         return None;
     }
-    if !resource_matches(policy, s, request) {
+    if !resource_matches(policy, s, request, action.resource.as_ref()) {
         return None;
     }
     let principal = match &s.principal {
@@ -294,7 +301,12 @@ fn applies(
         .then_some(principal)
 }
 
-fn resource_matches(policy: &Policy, s: &Statement, request: &Request<'_>) -> bool {
+fn resource_matches(
+    policy: &Policy,
+    s: &Statement,
+    request: &Request<'_>,
+    fields: Option<&ArnFields<'_>>,
+) -> bool {
     match &s.resource {
         // A trust policy's statements concern the role itself; a key-policy statement without
         // Resource applies to nothing.
@@ -304,7 +316,7 @@ fn resource_matches(policy: &Policy, s: &Statement, request: &Request<'_>) -> bo
             if r.negated {
                 let mut none = true;
                 for p in &r.patterns {
-                    match p.try_matches(request.resource, ctx) {
+                    match p.try_matches_split(request.resource, fields, ctx) {
                         Some(false) => {}
                         // A matching entry, or one whose variable has no value, keeps the
                         // NotResource statement from applying.
@@ -313,7 +325,9 @@ fn resource_matches(policy: &Policy, s: &Statement, request: &Request<'_>) -> bo
                 }
                 none
             } else {
-                r.patterns.iter().any(|p| p.matches(request.resource, ctx))
+                r.patterns
+                    .iter()
+                    .any(|p| p.try_matches_split(request.resource, fields, ctx) == Some(true))
             }
         }
     }
@@ -324,7 +338,7 @@ fn trace_statement(
     policy: &Policy,
     s: &Statement,
     request: &Request<'_>,
-    action: &Action,
+    action: &Action<'_>,
 ) -> (StatementTrace, Option<PrincipalMatch>) {
     let action_matched = s.action.matches(action.service(), action.name());
     let listed = s
@@ -343,7 +357,8 @@ fn trace_statement(
             (true, false) => format!("{} is excluded by NotAction [{listed}]", request.action),
         },
     };
-    let resource_matched = resource_matches(policy, s, request);
+    let resource_matched =
+        resource_matches(policy, s, request, split_arn(request.resource).as_ref());
     let resource_trace = ElementTrace {
         matched: resource_matched,
         detail: match &s.resource {
@@ -431,7 +446,11 @@ fn trace_statement(
 }
 
 /// Whether a grant covers the request: grantee, operation and constraints.
-fn grant_matches(grant: &Grant, request: &Request<'_>, action: &Action) -> Option<PrincipalMatch> {
+fn grant_matches(
+    grant: &Grant,
+    request: &Request<'_>,
+    action: &Action<'_>,
+) -> Option<PrincipalMatch> {
     if action.service() != "kms"
         || !grant
             .operations
@@ -490,7 +509,7 @@ fn grant_ref(grant: &Grant) -> StatementRef {
 fn decide<O: Observer>(
     request: &Request<'_>,
     set: &PolicySet<'_>,
-    action: &Action,
+    action: &Action<'_>,
     hits: &Hits<'_>,
     obs: &mut O,
 ) -> Decision {

@@ -33,7 +33,7 @@ pub struct Caller {
     pub kind: CallerKind,
     /// The ARN as the caller authenticated (the session ARN for a role session): the ARN AWS
     /// names in error messages. `None` for anonymous callers and service principals.
-    pub arn: Option<String>,
+    pub arn: Option<std::sync::Arc<str>>,
     /// The account of an IAM caller.
     pub account: Option<String>,
     /// Whether the user or role has a permissions boundary (matters for NotPrincipal, 4.6).
@@ -126,7 +126,7 @@ impl Caller {
         };
         Ok(Caller {
             kind,
-            arn: Some(arn),
+            arn: Some(arn.into()),
             account,
             has_boundary: false,
         })
@@ -144,9 +144,9 @@ impl Caller {
             *s = session.to_string();
             let partition = role_arn.split(':').nth(1).unwrap_or("aws").to_string();
             let account = caller.account.clone().unwrap_or_default();
-            caller.arn = Some(format!(
-                "arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}"
-            ));
+            caller.arn = Some(
+                format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}").into(),
+            );
             Ok(caller)
         } else {
             Err(format!("{role_arn:?} is not a role ARN"))
@@ -182,11 +182,12 @@ impl Caller {
     }
 
     /// The ARN named in "User: ... is not authorized" messages.
-    pub fn display_arn(&self) -> String {
-        match &self.kind {
-            CallerKind::Anonymous => "anonymous".to_string(),
-            CallerKind::Service { name } => name.clone(),
-            _ => self.arn.clone().unwrap_or_default(),
+    pub fn display_arn(&self) -> std::sync::Arc<str> {
+        match (&self.kind, &self.arn) {
+            (CallerKind::Anonymous, _) => "anonymous".into(),
+            (CallerKind::Service { name }, _) => name.as_str().into(),
+            (_, Some(arn)) => arn.clone(),
+            (_, None) => "".into(),
         }
     }
 

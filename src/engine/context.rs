@@ -11,9 +11,19 @@ use crate::policy::variables::VariableSource;
 
 /// Condition keys and values of one request. Lookups compare a case-folded hash of the key
 /// first (every condition of every statement looks a key up), then the key itself.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// A context may stand on a shared base (the keys AWS fills in for a caller, computed once):
+/// its own entries override the base's, and a removed base key is remembered as removed.
+#[derive(Debug, Clone, Default)]
 pub struct Context {
+    base: Option<Arc<Context>>,
     entries: Vec<Entry>,
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.iter().eq(other.iter())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,10 +31,11 @@ struct Entry {
     hash: u64,
     /// The key as it was first written (lookups ignore case).
     key: Cow<'static, str>,
-    /// Most keys carry one value: kept inline. Values are shared, so that a context built
-    /// once can be copied cheaply for many requests.
+    /// Most keys carry one value: kept inline. Values are shared, so that copies are cheap.
     values: SmallVec<[Arc<str>; 1]>,
     multi: bool,
+    /// Set on an entry that hides a key of the base.
+    removed: bool,
 }
 
 /// A hash of a key that ignores letter case, as AWS matches keys. Compiled conditions keep the
@@ -58,6 +69,14 @@ impl Context {
         Context::default()
     }
 
+    /// A context standing on a shared base: reading it costs nothing until a key is changed.
+    pub fn on(base: Arc<Context>) -> Context {
+        Context {
+            base: Some(base),
+            entries: Vec::new(),
+        }
+    }
+
     fn position(&self, hash: u64, key: &str) -> Option<usize> {
         self.entries
             .iter()
@@ -77,38 +96,59 @@ impl Context {
         self.put(key.into(), values, true);
     }
 
-    /// Sets a multi-valued key from values already shared.
-    pub fn set_multi_shared(&mut self, key: impl Into<Cow<'static, str>>, values: &[Arc<str>]) {
-        self.put(key.into(), values.iter().cloned().collect(), true);
-    }
-
     fn put(&mut self, key: Cow<'static, str>, values: SmallVec<[Arc<str>; 1]>, multi: bool) {
         let hash = key_hash(&key);
         match self.position(hash, &key) {
             Some(i) => {
-                self.entries[i].values = values;
-                self.entries[i].multi = multi;
+                let e = &mut self.entries[i];
+                e.values = values;
+                e.multi = multi;
+                e.removed = false;
             }
             None => self.entries.push(Entry {
                 hash,
                 key,
                 values,
                 multi,
+                removed: false,
             }),
         }
     }
 
     /// Removes a key ("what if this key were absent?").
     pub fn remove(&mut self, key: &str) {
-        if let Some(i) = self.position(key_hash(key), key) {
-            self.entries.remove(i);
+        let hash = key_hash(key);
+        let in_base = self
+            .base
+            .as_ref()
+            .is_some_and(|b| b.get_hashed(hash, key).is_some());
+        match self.position(hash, key) {
+            Some(i) if in_base => {
+                let e = &mut self.entries[i];
+                e.removed = true;
+                e.values.clear();
+            }
+            Some(i) => {
+                self.entries.remove(i);
+            }
+            None if in_base => self.entries.push(Entry {
+                hash,
+                key: Cow::Owned(key.to_string()),
+                values: SmallVec::new(),
+                multi: false,
+                removed: true,
+            }),
+            None => {}
         }
     }
 
     /// The values of a key whose [`key_hash`] is known, or `None` when absent.
     pub fn get_hashed(&self, hash: u64, key: &str) -> Option<&[Arc<str>]> {
-        self.position(hash, key)
-            .map(|i| self.entries[i].values.as_slice())
+        match self.position(hash, key) {
+            Some(i) if self.entries[i].removed => None,
+            Some(i) => Some(self.entries[i].values.as_slice()),
+            None => self.base.as_ref()?.get_hashed(hash, key),
+        }
     }
 
     /// The values of a key (in any letter case), or `None` when absent.
@@ -123,19 +163,39 @@ impl Context {
 
     /// Every key with its values, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Arc<str>], bool)> {
-        let mut sorted: Vec<&Entry> = self.entries.iter().collect();
-        sorted.sort_by_cached_key(|e| e.key.to_lowercase());
-        sorted
-            .into_iter()
+        let mut all: Vec<&Entry> = self.entries.iter().collect();
+        if let Some(base) = &self.base {
+            for (e, _) in base.visible() {
+                if self.position(e.hash, &e.key).is_none() {
+                    all.push(e);
+                }
+            }
+        }
+        all.retain(|e| !e.removed);
+        all.sort_by_cached_key(|e| e.key.to_lowercase());
+        all.into_iter()
             .map(|e| (&*e.key, e.values.as_slice(), e.multi))
     }
 
+    /// The entries a reader sees (the base's, under this context's own).
+    fn visible(&self) -> Vec<(&Entry, ())> {
+        let mut all: Vec<(&Entry, ())> = self.entries.iter().map(|e| (e, ())).collect();
+        if let Some(base) = &self.base {
+            for (e, _) in base.visible() {
+                if self.position(e.hash, &e.key).is_none() {
+                    all.push((e, ()));
+                }
+            }
+        }
+        all
+    }
+
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.iter().count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 }
 

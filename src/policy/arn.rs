@@ -171,6 +171,9 @@ impl FieldPattern {
 pub struct ArnPattern {
     source: String,
     shape: PatternShape,
+    /// When the first five fields are plain text (`arn:aws:s3:::`), they are compared as one
+    /// prefix and only the resource part is matched as a pattern.
+    literal_head: Option<(Box<str>, FieldPattern)>,
 }
 
 #[derive(Debug, Clone)]
@@ -211,9 +214,23 @@ impl ArnPattern {
         } else {
             PatternShape::Whole(FieldPattern::new(template, false))
         };
+        let literal_head = match &shape {
+            PatternShape::Fields(fields) if fields.len() == 6 => {
+                let literals: Option<Vec<&str>> = fields[..5]
+                    .iter()
+                    .map(|f| match f {
+                        FieldPattern::Compiled(g) => g.as_literal(),
+                        FieldPattern::WithVariables(_) => None,
+                    })
+                    .collect();
+                literals.map(|l| (format!("{}:", l.join(":")).into(), fields[5].clone()))
+            }
+            _ => None,
+        };
         ArnPattern {
             source: text.to_string(),
             shape,
+            literal_head,
         }
     }
 
@@ -236,11 +253,31 @@ impl ArnPattern {
     /// Like [`ArnPattern::matches`], but `None` when a policy variable in the pattern has no
     /// value (such a pattern matches no resource; a `NotResource` holding one does not apply).
     pub fn try_matches(&self, arn: &str, vars: &dyn VariableSource) -> Option<bool> {
+        self.try_matches_split(arn, split_arn(arn).as_ref(), vars)
+    }
+
+    /// [`ArnPattern::try_matches`] with the request's ARN already split (a request is split
+    /// once, not once per pattern).
+    pub fn try_matches_split(
+        &self,
+        arn: &str,
+        fields: Option<&ArnFields<'_>>,
+        vars: &dyn VariableSource,
+    ) -> Option<bool> {
+        if let (Some((head, tail)), Some(request)) = (&self.literal_head, fields) {
+            if let Some(rest) = arn.strip_prefix(&**head) {
+                return tail.matches(rest, vars);
+            }
+            // Only a service prefix in other letter case can still match, field by field.
+            if !request[2].bytes().any(|b| b.is_ascii_uppercase()) {
+                return Some(false);
+            }
+        }
         match &self.shape {
             PatternShape::Any => Some(true),
             PatternShape::Whole(p) => p.matches(arn, vars),
-            PatternShape::Fields(fields) => match split_arn(arn) {
-                Some(request) => fields_match(fields, &request, arn, vars),
+            PatternShape::Fields(patterns) => match fields {
+                Some(request) => fields_match(patterns, request, arn, vars),
                 None => Some(false),
             },
         }

@@ -64,6 +64,24 @@ struct ErrorOut<'a> {
     message: &'a str,
 }
 
+/// A list of statements, serialized straight from the results.
+struct Statements<'a>(&'a [StatementRef]);
+
+impl Serialize for Statements<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(StatementOut::from))
+    }
+}
+
+/// The steps of a check, serialized straight from the results.
+struct Steps<'a>(&'a [StepResult]);
+
+impl Serialize for Steps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(StepOut::from))
+    }
+}
+
 fn error(e: &Option<ClientError>) -> Option<ErrorOut<'_>> {
     e.as_ref().map(|e| ErrorOut {
         code: &e.code,
@@ -77,7 +95,7 @@ struct StepOut<'a> {
     resource: &'a str,
     allowed: bool,
     denial: Option<&'static str>,
-    decided_by: Vec<StatementOut<'a>>,
+    decided_by: Statements<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,7 +109,7 @@ impl<'a> From<&'a StepResult> for StepOut<'a> {
             resource: &s.resource,
             allowed: s.allowed && s.error.is_none(),
             denial: s.denial.map(|d| d.name()),
-            decided_by: s.decided_by.iter().map(StatementOut::from).collect(),
+            decided_by: Statements(&s.decided_by),
             message: s.message.as_deref(),
             error: error(&s.error),
         }
@@ -104,12 +122,14 @@ struct CheckOut<'a> {
     line: usize,
     allowed: bool,
     denial: Option<&'static str>,
-    decided_by: Vec<StatementOut<'a>>,
+    decided_by: Statements<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     failed_step: Option<&'a str>,
-    steps: Vec<StepOut<'a>>,
+    steps: Steps<'a>,
     message: Option<&'a str>,
     error: Option<ErrorOut<'a>>,
     expectation: &'static str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     unmet: &'a [String],
 }
 
@@ -125,9 +145,9 @@ impl<'a> From<&'a CheckResult> for CheckOut<'a> {
             line: c.line,
             allowed: c.allowed,
             denial: c.denial.map(|d| d.name()),
-            decided_by: c.decided_by.iter().map(StatementOut::from).collect(),
+            decided_by: Statements(&c.decided_by),
             failed_step: c.failed_step.as_deref(),
-            steps: c.steps.iter().map(StepOut::from).collect(),
+            steps: Steps(&c.steps),
             message: c.message.as_deref(),
             error: error(&c.error),
             expectation,
@@ -186,7 +206,7 @@ impl<W: Write> JsonWriter<W> {
         self.out.write_all(b",\"checks\":[")?;
         checks.iter().for_each(|c| self.summary.add(c));
         let serialize = |part: &[CheckResult]| -> io::Result<Vec<u8>> {
-            let mut buffer = Vec::with_capacity(part.len() * 512);
+            let mut buffer = Vec::with_capacity(part.len() * 1024);
             for (i, c) in part.iter().enumerate() {
                 if i > 0 {
                     buffer.push(b',');

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::reader::{Obj, Reader};
 use super::*;
 use crate::engine::{Caller, Grant, GrantConstraints, OrgLevel};
-use crate::json::{Diagnostic, JsonPath, Node, SourceText, Value};
+use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
 use crate::policy::{parse_policy, Policy, PolicyType};
 use crate::world::key_policies::{aws_managed_s3_key_policy, default_key_policy};
@@ -66,6 +66,7 @@ pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError>
     let mut loader = Loader {
         r: Reader::default(),
         source: source.clone(),
+        callers: HashMap::new(),
     };
     let loaded = loader.scenario(&root);
     // Report in the order the problems stand in the file.
@@ -86,6 +87,8 @@ pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError>
 struct Loader {
     r: Reader,
     source: Arc<SourceText>,
+    /// Principals already resolved: thousands of checks usually share a few callers.
+    callers: HashMap<String, Caller>,
 }
 
 impl Loader {
@@ -259,13 +262,65 @@ impl Loader {
             };
             world.endpoints.push(Endpoint { id, vpc, policy });
         }
-        let mut checks = Vec::new();
-        for (cp, cn) in self.r.opt_array(obj, &p, "checks") {
-            if let Some(c) = self.check(cn, &cp, &world) {
-                checks.push(c);
-            }
-        }
+        let items = self.r.opt_array(obj, &p, "checks");
+        let checks = self.checks(&items, &world);
         Some((world, checks))
+    }
+
+    /// Loads the checks. Each check loads on its own, so a long list is shared among the
+    /// machine's cores, each part with its own diagnostics, merged back in order.
+    fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
+        let load_part = |part: &[(JsonPath, &Node)], loader: &mut Loader| -> Vec<Check> {
+            part.iter()
+                .filter_map(|(cp, cn)| loader.check(cn, cp, world))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if threads < 2 || items.len() < 2048 {
+            return load_part(items, self);
+        }
+        let size = items.len().div_ceil(threads);
+        let source = &self.source;
+        let parts: Vec<(Vec<Check>, Diagnostics)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(size)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut loader = Loader {
+                            r: Reader::default(),
+                            source: source.clone(),
+                            callers: HashMap::new(),
+                        };
+                        let checks = load_part(part, &mut loader);
+                        (checks, loader.r.diags)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(items.chunks(size))
+                .map(|(h, part)| {
+                    h.join().unwrap_or_else(|_| {
+                        // A part whose thread failed loads again here.
+                        let mut loader = Loader {
+                            r: Reader::default(),
+                            source: source.clone(),
+                            callers: HashMap::new(),
+                        };
+                        let checks = load_part(part, &mut loader);
+                        (checks, loader.r.diags)
+                    })
+                })
+                .collect()
+        });
+        let mut checks = Vec::with_capacity(items.len());
+        for (part, diags) in parts {
+            checks.extend(part);
+            self.r.diags.extend(diags);
+        }
+        checks
     }
 
     fn principal(
@@ -911,8 +966,18 @@ impl Loader {
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
         let principal = self.r.opt_str(obj, path, "principal");
         let caller = match &principal {
-            Some(p) => match world.caller(p) {
-                Ok(c) => Some(c),
+            Some(p) => match self
+                .callers
+                .get(p)
+                .cloned()
+                .map_or_else(|| world.caller(p), Ok)
+            {
+                Ok(c) => {
+                    if !self.callers.contains_key(p) {
+                        self.callers.insert(p.clone(), c.clone());
+                    }
+                    Some(c)
+                }
                 Err(e) => {
                     self.r.error(
                         &path.key("principal"),
@@ -940,9 +1005,7 @@ impl Loader {
                 return None;
             }
             (None, Some(action)) => {
-                if crate::policy::parse::action_pattern(&action).is_none()
-                    || action.contains(['*', '?'])
-                {
+                if !is_action_name(&action) {
                     self.r.error(
                         &path.key("action"),
                         node,
@@ -1179,6 +1242,19 @@ impl Loader {
             error: self.r.opt_str(obj, path, "error"),
             message: self.r.opt_str(obj, path, "message"),
         })
+    }
+}
+
+/// Whether `action` names one action, `service:ActionName` (no wildcards).
+fn is_action_name(action: &str) -> bool {
+    match action.split_once(':') {
+        Some((service, name)) => {
+            !service.is_empty()
+                && !name.is_empty()
+                && !action.contains(['*', '?'])
+                && !action.contains(char::is_whitespace)
+        }
+        None => false,
     }
 }
 

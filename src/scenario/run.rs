@@ -27,7 +27,7 @@ pub struct StepResult {
     pub action: String,
     pub resource: String,
     /// The caller of this step, as AWS names it.
-    pub caller: String,
+    pub caller: std::sync::Arc<str>,
     pub allowed: bool,
     pub denial: Option<Denial>,
     pub decided_by: Vec<StatementRef>,
@@ -244,7 +244,7 @@ pub(crate) fn authorize_step(world: &World, input: StepInput<'_>, trace: bool) -
         caller: input.caller,
         action: input.action,
         resource: input.resource,
-        resource_account: side.account.as_deref(),
+        resource_account: side.account,
         context: &input.context,
     };
     let (decision, kept) = if trace {
@@ -344,14 +344,7 @@ fn raw_check(
         .as_deref()
         .and_then(|e| world.endpoint(e));
     let side = world.resource_side(&caller, action, resource, resource_account.as_deref());
-    let mut context = cache.context(
-        world,
-        &caller,
-        action,
-        resource,
-        side.account.as_deref(),
-        endpoint,
-    );
+    let mut context = cache.context(world, &caller, action, resource, side.account, endpoint);
     apply_overrides(&mut context, &check.context);
     let step = authorize_step(
         world,
@@ -368,8 +361,7 @@ fn raw_check(
         },
         trace,
     );
-    let error =
-        (!step.allowed).then(|| client_error_for(world, &caller, &step, side.account.as_deref()));
+    let error = (!step.allowed).then(|| client_error_for(world, &caller, &step, side.account));
     finish(check, vec![step], error, Vec::new())
 }
 

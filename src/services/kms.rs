@@ -21,13 +21,6 @@ const NETWORK_KEYS: [&str; 4] = [
     "aws:VpcSourceIp",
 ];
 
-/// `aws:s3:arn`, the encryption-context key S3 always sends, shared by every request.
-fn shared_s3_arn_key() -> std::sync::Arc<str> {
-    static KEY: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| std::sync::Arc::from("aws:s3:arn"))
-        .clone()
-}
-
 /// The KMS key that will encrypt (or decrypted) an object, with why.
 #[derive(Debug, Clone)]
 pub struct ChosenKey {
@@ -159,23 +152,16 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
         other => std::borrow::Cow::Owned(format!("kms:{other}")),
     };
     let key = world.key(request.key_arn);
-    let key_account = key.map(|k| k.account.clone());
-    let mut ctx = world.cached_base_context(
+    let key_account = key.map(|k| k.account.as_str());
+    let mut ctx = world.cached_s3_kms_context(
         request.caller,
         &action,
         request.key_arn,
-        key_account.as_deref(),
-        None,
+        key_account,
+        request.region,
     );
-    ctx.set(
-        "kms:ViaService",
-        format!("s3.{}.amazonaws.com", request.region),
-    );
-    ctx.set("aws:ViaAWSService", "true");
     ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
-    if request.extra_context.is_empty() {
-        ctx.set_multi_shared("kms:EncryptionContextKeys", &[shared_s3_arn_key()]);
-    } else {
+    if !request.extra_context.is_empty() {
         let mut keys = vec!["aws:s3:arn".to_string()];
         for (k, v) in request.extra_context {
             ctx.set(format!("kms:EncryptionContext:{k}"), v.as_str());
@@ -203,7 +189,7 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
             caller: request.caller,
             action: &action,
             resource: request.key_arn,
-            resource_account: key_account.as_deref(),
+            resource_account: key_account,
             context: ctx,
             session_policy: check.session_policy.as_deref(),
             endpoint: None,

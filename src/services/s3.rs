@@ -170,7 +170,7 @@ fn plan_encryption(
     bucket: &Bucket,
     caller: &Caller,
     headers: &Headers<'_>,
-) -> Result<(Plan, Option<String>), ClientError> {
+) -> Result<(Plan, bool), ClientError> {
     // The reasons serve explanations only.
     macro_rules! why {
         ($($t:tt)*) => {
@@ -191,7 +191,7 @@ fn plan_encryption(
                 why: "the request asks for SSE-S3 (x-amz-server-side-encryption: AES256)"
                     .to_string(),
             },
-            None,
+            false,
         )),
         Some(alg @ ("aws:kms" | "aws:kms:dsse")) => {
             match headers.get("x-amz-server-side-encryption-aws-kms-key-id") {
@@ -205,13 +205,13 @@ fn plan_encryption(
                     Ok((
                         Plan::Kms {
                             key: kms::ChosenKey {
-                                arn: arn.clone(),
+                                arn,
                                 bucket_key,
                                 why,
                             },
                             algorithm: alg.to_string(),
                         },
-                        Some(arn),
+                        true,
                     ))
                 }
                 None => {
@@ -229,7 +229,7 @@ fn plan_encryption(
                             },
                             algorithm: alg.to_string(),
                         },
-                        None,
+                        false,
                     ))
                 }
             }
@@ -248,7 +248,7 @@ fn plan_encryption(
                             bucket.name
                         ),
                     },
-                    None,
+                    false,
                 ));
             }
             let (arn, why) = match &default.kms_key {
@@ -271,7 +271,7 @@ fn plan_encryption(
                     },
                     algorithm: default.algorithm.clone(),
                 },
-                None,
+                false,
             ))
         }
     }
@@ -289,18 +289,13 @@ pub(super) fn s3_step(
     caller: &Caller,
     action: &str,
     bucket: &Bucket,
-    key: &str,
+    resource: &str,
     headers: &Headers<'_>,
     resolved_key_id: Option<&str>,
     existing_tags: &[(String, String)],
     title: &dyn Fn() -> String,
     trace: bool,
 ) -> StepResult {
-    let resource = if key.is_empty() {
-        bucket.arn()
-    } else {
-        object_arn(&bucket.name, key)
-    };
     let endpoint = check
         .vpc_endpoint
         .as_deref()
@@ -507,7 +502,7 @@ fn run_write(
         return Err(e);
     }
     let extra_context = headers.encryption_context()?;
-    let (plan, resolved) = match plan_encryption(trace, world, bucket, w.caller, &headers) {
+    let (plan, named_key) = match plan_encryption(trace, world, bucket, w.caller, &headers) {
         Ok(p) => p,
         Err(e) => {
             steps.push(rejection(
@@ -519,6 +514,11 @@ fn run_write(
             ));
             return Err(e);
         }
+    };
+    // The key-id condition value is the ARN S3 resolved from the header (decision A1).
+    let resolved: Option<&str> = match &plan {
+        Plan::Kms { key, .. } if named_key => Some(&key.arn),
+        _ => None,
     };
     match &plan {
         Plan::SseS3 { why } => notes.add(|| format!("encryption: SSE-S3 ({why})")),
@@ -538,9 +538,9 @@ fn run_write(
         w.caller,
         "s3:PutObject",
         bucket,
-        &w.key,
+        &resource,
         &headers,
-        resolved.as_deref(),
+        resolved,
         &[],
         &|| format!("S3 authorizes {verb} into {}", bucket.name),
         trace,
@@ -567,9 +567,9 @@ fn run_write(
                 w.caller,
                 action,
                 bucket,
-                &w.key,
+                &resource,
                 &headers,
-                resolved.as_deref(),
+                resolved,
                 &[],
                 &|| format!("the {header} header also needs {action}"),
                 trace,
@@ -581,7 +581,7 @@ fn run_write(
             }
         }
     }
-    let mut encryption = Encryption::sse_s3();
+    let mut encryption = None;
     if let Plan::Kms { .. } = &plan {
         if let Some(e) = kms_transport_error(check, w.caller) {
             steps.push(rejection(
@@ -640,9 +640,9 @@ fn run_write(
                 w.caller,
                 "s3:PutObject",
                 bucket,
-                &w.key,
+                &resource,
                 &headers,
-                resolved.as_deref(),
+                resolved,
                 &[],
                 &|| {
                     "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
@@ -656,11 +656,11 @@ fn run_write(
                 return Ok(());
             }
         }
-        encryption = Encryption {
+        encryption = Some(Encryption {
             algorithm: algorithm.clone(),
             kms_key: Some(key.arn.clone()),
             bucket_key: key.bucket_key,
-        };
+        });
     } else if w.call == Call::CreateMultipartUpload {
         let step = s3_step(
             world_ref,
@@ -668,7 +668,7 @@ fn run_write(
             w.caller,
             "s3:PutObject",
             bucket,
-            &w.key,
+            &resource,
             &headers,
             None,
             &[],
@@ -701,7 +701,7 @@ fn run_write(
     notes.add(|| format!("{resource} is stored, owned by account {owner}"));
     let stored = StoredObject {
         key: w.key.clone(),
-        encryption,
+        encryption: encryption.unwrap_or_else(Encryption::sse_s3),
         owner,
         tags: headers.tags(),
         encryption_context: extra_context.clone(),
@@ -755,6 +755,7 @@ fn run_read(
         "s3:GetObject"
     };
     let verb = if head { "HeadObject" } else { "GetObject" };
+    let object_resource = object_arn(bucket_name, key);
     let tags = object.map(|o| o.tags.clone()).unwrap_or_default();
     let step = s3_step(
         world,
@@ -762,7 +763,7 @@ fn run_read(
         caller,
         action,
         bucket,
-        key,
+        &object_resource,
         headers,
         None,
         &tags,
@@ -783,7 +784,7 @@ fn run_read(
             caller,
             "s3:ListBucket",
             bucket,
-            "",
+            &bucket.arn(),
             headers,
             None,
             &[],

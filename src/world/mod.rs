@@ -214,7 +214,7 @@ pub fn request_clock() -> &'static RequestClock {
 /// Base contexts already built, by what they depend on (see [`World::base_context_in`]).
 #[derive(Debug, Default)]
 pub struct ContextCache {
-    entries: Vec<(CacheKey, Context)>,
+    entries: Vec<(CacheKey, std::sync::Arc<Context>)>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -224,6 +224,8 @@ struct CacheKey {
     region: String,
     resource_account: Option<String>,
     endpoint: Option<String>,
+    /// The bucket Region of a KMS request S3 makes on the caller's behalf.
+    via_s3: Option<String>,
 }
 
 impl ContextCache {
@@ -241,6 +243,30 @@ impl ContextCache {
         resource_account: Option<&str>,
         endpoint: Option<&Endpoint>,
     ) -> Context {
+        self.context_via(
+            world,
+            caller,
+            action,
+            resource,
+            resource_account,
+            endpoint,
+            None,
+        )
+    }
+
+    /// [`ContextCache::context`] for a KMS request that S3 makes on the caller's behalf for a
+    /// bucket in `via_s3` (the Region): with the keys such a request always carries.
+    #[allow(clippy::too_many_arguments)]
+    pub fn context_via(
+        &mut self,
+        world: &World,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        endpoint: Option<&Endpoint>,
+        via_s3: Option<&str>,
+    ) -> Context {
         let service = action.split(':').next().unwrap_or("");
         let region = world.requested_region(resource);
         let endpoint_id = endpoint.map(|e| e.id.as_str());
@@ -249,12 +275,23 @@ impl ContextCache {
                 && k.region == region
                 && k.resource_account.as_deref() == resource_account
                 && k.endpoint.as_deref() == endpoint_id
+                && k.via_s3.as_deref() == via_s3
                 && k.caller == *caller
         });
         if let Some((_, ctx)) = found {
-            return ctx.clone();
+            return Context::on(ctx.clone());
         }
-        let ctx = world.base_context_in(caller, action, region, resource_account, endpoint);
+        let mut base = world.base_context_in(caller, action, region, resource_account, endpoint);
+        if let Some(bucket_region) = via_s3 {
+            // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+            base.set(
+                "kms:ViaService",
+                format!("s3.{bucket_region}.amazonaws.com"),
+            );
+            base.set("aws:ViaAWSService", "true");
+            base.set_multi("kms:EncryptionContextKeys", vec!["aws:s3:arn".to_string()]);
+        }
+        let ctx = std::sync::Arc::new(base);
         if self.entries.len() < Self::LIMIT {
             self.entries.push((
                 CacheKey {
@@ -263,11 +300,12 @@ impl ContextCache {
                     region: region.to_string(),
                     resource_account: resource_account.map(str::to_string),
                     endpoint: endpoint_id.map(str::to_string),
+                    via_s3: via_s3.map(str::to_string),
                 },
                 ctx.clone(),
             ));
         }
-        ctx
+        Context::on(ctx)
     }
 }
 
@@ -315,7 +353,7 @@ const RCP_SERVICES: [&str; 10] = [
 /// The resource side of a request, as the world knows it.
 #[derive(Debug, Clone)]
 pub struct ResourceSide<'w> {
-    pub account: Option<String>,
+    pub account: Option<&'w str>,
     pub policy: Option<&'w Policy>,
     pub rules: ResourceRules,
     pub grants: &'w [Grant],
@@ -405,15 +443,15 @@ impl World {
     }
 
     /// The resource side of a request on `resource` for `action`.
-    pub fn resource_side(
-        &self,
-        caller: &Caller,
+    pub fn resource_side<'a>(
+        &'a self,
+        caller: &'a Caller,
         action: &str,
-        resource: &str,
-        resource_account: Option<&str>,
-    ) -> ResourceSide<'_> {
+        resource: &'a str,
+        resource_account: Option<&'a str>,
+    ) -> ResourceSide<'a> {
         let mut side = ResourceSide {
-            account: resource_account.map(str::to_string),
+            account: resource_account,
             policy: None,
             rules: ResourceRules::Standard,
             grants: &[],
@@ -423,18 +461,18 @@ impl World {
         let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
             // No resource ARN (`*`): the request concerns the caller's own account.
             if side.account.is_none() {
-                side.account = caller.account.clone();
+                side.account = caller.account.as_deref();
             }
             return side;
         };
         if side.account.is_none() && !account.is_empty() {
-            side.account = Some(account.to_string());
+            side.account = Some(account);
         }
         match service {
             "s3" => {
                 let bucket_name = rest.split('/').next().unwrap_or(rest);
                 if let Some(b) = self.bucket(bucket_name) {
-                    side.account = Some(b.account.clone());
+                    side.account = Some(&b.account);
                     side.policy = b.policy.as_deref();
                     let owner = rest
                         .split_once('/')
@@ -452,7 +490,7 @@ impl World {
                     let mut allows_apply = true;
                     if let Some(owner) = owner.filter(|o| *o != b.account && object_read) {
                         allows_apply = false;
-                        side.account = Some(owner.to_string());
+                        side.account = Some(owner);
                         side.notes.push(format!(
                             "the object is owned by account {owner}, not by the bucket owner {}: the bucket policy can only deny it, and the object's ACL grants its owner's account alone",
                             b.account
@@ -509,7 +547,7 @@ impl World {
                     .map(|r| &*r.policy);
                 if let Some(r) = self.resources.iter().find(|r| r.arn == resource) {
                     if let Some(a) = &r.account {
-                        side.account = Some(a.clone());
+                        side.account = Some(a);
                     }
                 }
             }
@@ -517,7 +555,7 @@ impl World {
         if side.account.is_none() {
             // An ARN without an account (an S3 bucket the scenario does not declare, a global
             // resource): without `resource_account` on the check, it is taken to be the caller's.
-            side.account = caller.account.clone();
+            side.account = caller.account.as_deref();
             if let Some(a) = &caller.account {
                 side.notes.push(format!(
                     "the resource's account is not known (give \"resource_account\" on the check); taken to be the caller's account {a}"
@@ -546,7 +584,7 @@ impl World {
         endpoint: Option<&'w Endpoint>,
     ) -> PolicySet<'w> {
         let principal = self.principal_of(caller);
-        let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let service = action.split(':').next().unwrap_or("");
         let scps = if caller.is_iam_principal() && !caller.is_service_linked_role() {
             caller
                 .account
@@ -556,9 +594,10 @@ impl World {
         } else {
             None
         };
-        let rcps = if RCP_SERVICES.contains(&service.as_str()) && !side.aws_managed_key {
+        let rcps = if RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
+            && !side.aws_managed_key
+        {
             side.account
-                .as_deref()
                 .and_then(|a| self.placement(a))
                 .map(|p| p.rcps.as_slice())
         } else {
@@ -605,6 +644,39 @@ impl World {
                 cache.context(self, caller, action, resource, resource_account, endpoint)
             }
             Err(_) => self.base_context(caller, action, resource, resource_account, endpoint),
+        }
+    }
+
+    /// The context of a KMS request S3 makes for a caller on a bucket in `bucket_region`,
+    /// before the request's own encryption context (cached like [`World::cached_base_context`]).
+    pub fn cached_s3_kms_context(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_arn: &str,
+        key_account: Option<&str>,
+        bucket_region: &str,
+    ) -> Context {
+        match self.contexts.0.lock() {
+            Ok(mut cache) => cache.context_via(
+                self,
+                caller,
+                action,
+                key_arn,
+                key_account,
+                None,
+                Some(bucket_region),
+            ),
+            Err(_) => {
+                let mut ctx = self.base_context(caller, action, key_arn, key_account, None);
+                ctx.set(
+                    "kms:ViaService",
+                    format!("s3.{bucket_region}.amazonaws.com"),
+                );
+                ctx.set("aws:ViaAWSService", "true");
+                ctx.set_multi("kms:EncryptionContextKeys", vec!["aws:s3:arn".to_string()]);
+                ctx
+            }
         }
     }
 
