@@ -56,20 +56,14 @@ fn seed_sse_kms_put(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement
     let resource = "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/test1.txt";
     let side = world.resource_side(&caller, "s3:PutObject", resource, None);
     let set = world.policy_set(&caller, "s3:PutObject", &side, None, None);
-    let mut context = world.base_context(
-        &caller,
-        "s3:PutObject",
-        resource,
-        side.account.as_deref(),
-        None,
-    );
+    let mut context = world.base_context(&caller, "s3:PutObject", resource, side.account, None);
     context.set("s3:x-amz-server-side-encryption", "aws:kms");
     context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", KEY_ARN);
     let request = Request {
         caller: &caller,
         action: "s3:PutObject",
         resource,
-        resource_account: side.account.as_deref(),
+        resource_account: side.account,
         context: &context,
     };
     assert!(authorize(&request, &set, &mut NoTrace).is_allowed());

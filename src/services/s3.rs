@@ -301,7 +301,7 @@ pub(super) fn s3_step(
         .as_deref()
         .and_then(|e| world.endpoint(e));
     let mut ctx =
-        world.cached_base_context(caller, action, &resource, Some(&bucket.account), endpoint);
+        world.cached_base_context(caller, action, resource, Some(&bucket.account), endpoint);
     for (name, key) in HEADER_KEYS {
         if let Some(v) = headers.get(name) {
             let value = match (name, resolved_key_id) {
@@ -331,7 +331,7 @@ pub(super) fn s3_step(
             title,
             caller,
             action,
-            resource: &resource,
+            resource,
             resource_account: Some(&bucket.account),
             context: ctx,
             session_policy: check.session_policy.as_deref(),
