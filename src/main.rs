@@ -48,6 +48,9 @@ enum Command {
         #[arg(long)]
         check: Option<String>,
     },
+    /// Which decisions a change flips: runs two versions of a scenario and compares their
+    /// checks by name. Exit 0: no decision flipped; 1: some did; 2: invalid input.
+    Diff { before: PathBuf, after: PathBuf },
     /// Ask one question without a scenario file.
     Eval {
         /// The caller: a user, role or session ARN, an account root ARN, "anonymous", or a
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         Command::Explain { file, check } => explain(&file, check.as_deref()),
+        Command::Diff { before, after } => diff(&before, &after),
         Command::Eval {
             principal,
             action,
@@ -165,6 +169,9 @@ fn for_each_file(files: &[PathBuf], mut sink: impl FnMut(&str, &[CheckResult])) 
     for path in expand(files) {
         match load_scenario(&path) {
             Ok(scenario) => {
+                for w in &scenario.warnings {
+                    eprintln!("{w}");
+                }
                 let results = run_scenario(&scenario, false);
                 sink(&path.display().to_string(), &results);
                 // The process ends soon after: leaving large results to the operating system
@@ -228,6 +235,28 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     if invalid {
         ExitCode::from(2)
     } else if summary.unmet > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn diff(before: &Path, after: &Path) -> ExitCode {
+    let mut runs = Vec::new();
+    for path in [before, after] {
+        match load_scenario(path) {
+            Ok(scenario) => runs.push(run_scenario(&scenario, false)),
+            Err(e) => {
+                for p in &e.problems {
+                    eprintln!("{p}");
+                }
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let d = report::diff::diff(&runs[0], &runs[1]);
+    emit(&report::diff::render(&d));
+    if d.flips() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -118,3 +118,40 @@ fn eval_answers_a_question_without_a_scenario() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy allows the s3:PutObject action"), "{out}");
 }
+
+#[test]
+fn diff_names_the_decisions_a_change_flips() {
+    let before = temp_file("before.json", &WORLD.replace("EXPECT", "allowed"));
+    let after_text = WORLD
+        .replace("EXPECT", "allowed")
+        .replace(r#""buckets": [{"name": "b", "account": "111122223333"}]"#,
+            r#""buckets": [{"name": "b", "account": "111122223333", "policy": {"Version": "2012-10-17",
+              "Statement": [{"Sid": "NoReads", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}]"#);
+    let after = temp_file("after.json", &after_text);
+    let (code, out, _) = iamsim(&["diff", before.to_str().unwrap(), after.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FLIP read"), "{out}");
+    assert!(
+        out.contains("after:  denied (explicit) by NoReads"),
+        "{out}"
+    );
+    let (code, _, _) = iamsim(&["diff", before.to_str().unwrap(), before.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn warnings_go_to_standard_error_and_do_not_fail_a_run() {
+    // Decision A9: a single-valued operator on a multi-valued key never matches several values.
+    let text = WORLD.replace("EXPECT", "allowed").replace(
+        r#""Resource": "arn:aws:s3:::b/*"}]"#,
+        r#""Resource": "arn:aws:s3:::b/*"},
+           {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "secret"}}}]"#,
+    );
+    let file = temp_file("warn.json", &text);
+    let (code, _, err) = iamsim(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: read, statement 1: aws:TagKeys is multi-valued"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod condition;
+pub mod lint;
 pub mod model;
 pub mod parse;
 pub mod variables;

@@ -77,11 +77,59 @@ pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError>
         ));
     }
     let (world, checks) = loaded.ok_or_else(|| fail(vec![format!("{name}: not a scenario")]))?;
+    let warnings = policy_warnings(&source, &world, &checks);
     Ok(Scenario {
         source,
         world,
         checks,
+        warnings,
     })
+}
+
+/// The lint warnings of every policy in the world (each shared policy once).
+fn policy_warnings(source: &SourceText, world: &World, checks: &[Check]) -> Vec<String> {
+    let mut policies: Vec<&Arc<Policy>> = Vec::new();
+    for p in &world.principals {
+        policies.extend(p.identity.iter());
+        policies.extend(p.boundary.iter());
+        policies.extend(p.trust.iter());
+    }
+    policies.extend(world.buckets.iter().filter_map(|b| b.policy.as_ref()));
+    policies.extend(
+        world
+            .keys
+            .iter()
+            .filter(|k| !k.default_policy)
+            .map(|k| &k.policy),
+    );
+    policies.extend(world.resources.iter().map(|r| &r.policy));
+    policies.extend(world.endpoints.iter().filter_map(|e| e.policy.as_ref()));
+    if let Some(org) = &world.organization {
+        for placement in org.accounts.values() {
+            for level in placement.scps.iter().chain(&placement.rcps) {
+                policies.extend(level.policies.iter());
+            }
+        }
+    }
+    policies.extend(checks.iter().filter_map(|c| c.session_policy.as_ref()));
+    let mut seen: Vec<*const Policy> = Vec::new();
+    let mut out = Vec::new();
+    for p in policies {
+        let id = Arc::as_ptr(p);
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        for w in crate::policy::lint::warnings(p) {
+            let at = w.line.map_or(String::new(), |l| format!("{l}:"));
+            out.push(format!(
+                "{}:{at} warning: {}, statement {}: {}",
+                source.name, p.name, w.statement, w.message
+            ));
+        }
+    }
+    out.sort();
+    out
 }
 
 struct Loader {

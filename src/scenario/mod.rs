@@ -19,6 +19,8 @@ pub struct Scenario {
     pub source: Arc<SourceText>,
     pub world: World,
     pub checks: Vec<Check>,
+    /// Policies that are valid but probably wrong, as `file:line: warning: ...` lines.
+    pub warnings: Vec<String>,
 }
 
 /// The API calls a check can model end to end.

@@ -211,6 +211,29 @@ pub(crate) fn apply_overrides_except(
     }
 }
 
+/// `kms:GrantIsForAWSResource` is true when an AWS service asks for the grant operation on the
+/// caller's behalf, which a request shows by carrying `kms:ViaService`; a check may still set it.
+/// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+fn grant_for_aws_resource(
+    ctx: &mut Context,
+    action: &str,
+    overrides: &[(String, ContextOverride)],
+) {
+    let grant_operation = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action));
+    let given = overrides
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("kms:GrantIsForAWSResource"));
+    if grant_operation && !given {
+        let via_service = ctx.get("kms:ViaService").is_some();
+        ctx.set(
+            "kms:GrantIsForAWSResource",
+            if via_service { "true" } else { "false" },
+        );
+    }
+}
+
 /// Everything one authorization step needs.
 pub(crate) struct StepInput<'a> {
     /// The step's title, built only when explaining.
@@ -346,6 +369,7 @@ fn raw_check(
     let side = world.resource_side(&caller, action, resource, resource_account.as_deref());
     let mut context = cache.context(world, &caller, action, resource, side.account, endpoint);
     apply_overrides(&mut context, &check.context);
+    grant_for_aws_resource(&mut context, action, &check.context);
     let step = authorize_step(
         world,
         StepInput {
