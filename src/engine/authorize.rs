@@ -715,7 +715,28 @@ fn decide<O: Observer>(
             } else {
                 PolicyType::Identity
             };
-            note(obs, &|| explain_missing(missing, same_account));
+            let delegated_without_iam =
+                (!direct_hits.is_empty() || !deleg_hits.is_empty()) && !identity_ok;
+            note(obs, &|| {
+                if delegated_without_iam {
+                    let scope = if same_account {
+                        "same account"
+                    } else {
+                        "cross-account"
+                    };
+                    let wording = if same_account {
+                        "; KMS words this as \"no resource-based policy allows\" (decision A6)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{scope}: the key policy allows the caller's account (or the caller), but none of the caller's IAM policies allows {}{wording}",
+                        request.action
+                    )
+                } else {
+                    explain_missing(missing, same_account)
+                }
+            });
             implicit(missing)
         }
         ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
