@@ -783,12 +783,8 @@ fn decide<O: Observer>(
                     PolicyType::PermissionsBoundary
                 } else if role_grant && !session_ok {
                     PolicyType::Session
-                } else if !identity_ok {
-                    PolicyType::Identity
-                } else if !boundary_ok {
-                    PolicyType::PermissionsBoundary
                 } else {
-                    PolicyType::Session
+                    principal_side_gap(identity_ok, boundary_ok)
                 };
                 note(obs, &|| explain_missing(missing, true));
                 implicit(missing)
@@ -804,12 +800,8 @@ fn decide<O: Observer>(
                 }
                 let missing = if resource_allows.is_empty() {
                     resource_type(set)
-                } else if !identity_ok {
-                    PolicyType::Identity
-                } else if !boundary_ok {
-                    PolicyType::PermissionsBoundary
                 } else {
-                    PolicyType::Session
+                    principal_side_gap(identity_ok, boundary_ok)
                 };
                 note(obs, &|| explain_missing(missing, false));
                 implicit(missing)
@@ -844,6 +836,18 @@ fn cross_account_kms_action(name: &str) -> bool {
         "reencrypt",
     ];
     name.starts_with("generatedatakey") || OTHERS.contains(&name) || CRYPTOGRAPHIC.contains(&name)
+}
+
+/// The first principal-side layer that refused, in the order of Part B 4.10: identity
+/// policies, then the permissions boundary, then the session policy.
+fn principal_side_gap(identity_ok: bool, boundary_ok: bool) -> PolicyType {
+    if !identity_ok {
+        PolicyType::Identity
+    } else if !boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else {
+        PolicyType::Session
+    }
 }
 
 fn resource_type(set: &PolicySet<'_>) -> PolicyType {

@@ -150,6 +150,19 @@ impl Loader {
         parse_policy(node, t, name, path, &self.source, &mut self.r.diags).map(Arc::new)
     }
 
+    /// The policy under `key` of an object, when there is one.
+    fn opt_policy(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+        t: PolicyType,
+        name: &str,
+    ) -> Option<Arc<Policy>> {
+        let node = obj.node.get(key)?;
+        self.policy(node, &path.key(key), t, name)
+    }
+
     /// `{"name": ..., "document": ...}`.
     fn named_policy(&mut self, node: &Node, path: &JsonPath, t: PolicyType) -> Option<Arc<Policy>> {
         let obj = self.r.object(node, path, &["name", "document"])?;
@@ -299,15 +312,13 @@ impl Loader {
                 continue;
             };
             let vpc = self.r.opt_str(eo, &ep, "vpc");
-            let policy = match eo.node.get("policy") {
-                Some(d) => self.policy(
-                    d,
-                    &ep.key("policy"),
-                    PolicyType::Endpoint,
-                    &format!("policy of {id}"),
-                ),
-                None => None,
-            };
+            let policy = self.opt_policy(
+                eo,
+                &ep,
+                "policy",
+                PolicyType::Endpoint,
+                &format!("policy of {id}"),
+            );
             world.endpoints.push(Endpoint { id, vpc, policy });
         }
         let items = self.r.opt_array(obj, &p, "checks");
@@ -678,15 +689,13 @@ impl Loader {
             .r
             .opt_str(obj, path, "region")
             .unwrap_or_else(|| default_region.to_string());
-        let policy = match obj.node.get("policy") {
-            Some(n) => self.policy(
-                n,
-                &path.key("policy"),
-                PolicyType::Bucket,
-                &format!("bucket policy of {name}"),
-            ),
-            None => None,
-        };
+        let policy = self.opt_policy(
+            obj,
+            path,
+            "policy",
+            PolicyType::Bucket,
+            &format!("bucket policy of {name}"),
+        );
         let default_encryption = match obj.node.get("default_encryption") {
             Some(n) => self
                 .encryption(n, &path.key("default_encryption"))

@@ -367,7 +367,15 @@ fn raw_check(
         .as_deref()
         .and_then(|e| world.endpoint(e));
     let side = world.resource_side(&caller, action, resource, resource_account.as_deref());
-    let mut context = cache.context(world, &caller, action, resource, side.account, endpoint);
+    let mut context = cache.context(
+        world,
+        &caller,
+        action,
+        resource,
+        side.account,
+        endpoint,
+        None,
+    );
     apply_overrides(&mut context, &check.context);
     grant_for_aws_resource(&mut context, action, &check.context);
     let step = authorize_step(

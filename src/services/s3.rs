@@ -434,8 +434,8 @@ fn public_acl(headers: &Headers<'_>) -> bool {
 struct Write<'c> {
     call: Call,
     caller: &'c Caller,
-    bucket: String,
-    key: String,
+    bucket: &'c str,
+    key: &'c str,
     headers: &'c [(String, String)],
 }
 
@@ -450,19 +450,19 @@ fn run_write(
     let headers = Headers(w.headers);
     // The AWS managed key aws/s3 exists once S3 first needs it: create it before the
     // read-only part of the call.
-    if let Some(b) = world.bucket(&w.bucket) {
+    if let Some(b) = world.bucket(w.bucket) {
         if needs_aws_s3(b, &headers) {
             let (account, region) = (b.account.clone(), b.region.clone());
             kms::aws_s3_key(world, &account, &region);
         }
     }
-    let Some(bucket) = world.bucket(&w.bucket) else {
+    let Some(bucket) = world.bucket(w.bucket) else {
         return Err(ClientError {
             code: "NoSuchBucket".to_string(),
             message: "The specified bucket does not exist".to_string(),
         });
     };
-    let resource = object_arn(&bucket.name, &w.key);
+    let resource = object_arn(&bucket.name, w.key);
     // Request checks S3 makes before authorizing (HTTP 400/403, not policy decisions).
     if let Some(acl) = headers.acl_header() {
         // With ACLs disabled only the bucket-owner-full-control canned ACL is accepted.
@@ -700,7 +700,7 @@ fn run_write(
     };
     notes.add(|| format!("{resource} is stored, owned by account {owner}"));
     let stored = StoredObject {
-        key: w.key.clone(),
+        key: w.key.to_string(),
         encryption: encryption.unwrap_or_else(Encryption::sse_s3),
         owner,
         tags: headers.tags(),
@@ -909,21 +909,17 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
     let mut steps = Vec::new();
     let mut notes = Notes::new(trace);
     let h = Headers(headers);
+    let write = || Write {
+        call: *call,
+        caller: &caller,
+        bucket,
+        key,
+        headers,
+    };
     let outcome = match call {
-        Call::PutObject | Call::CreateMultipartUpload => run_write(
-            world,
-            check,
-            Write {
-                call: *call,
-                caller: &caller,
-                bucket: bucket.clone(),
-                key: key.clone(),
-                headers,
-            },
-            &mut steps,
-            &mut notes,
-            trace,
-        ),
+        Call::PutObject | Call::CreateMultipartUpload => {
+            run_write(world, check, write(), &mut steps, &mut notes, trace)
+        }
         Call::GetObject | Call::HeadObject => run_read(
             world,
             check,
@@ -974,20 +970,7 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
                         Ok(()) if !read_ok => Ok(()),
                         Ok(()) => {
                             notes.add(|| "the copy is encrypted by the request's headers, else by the destination bucket's default, not by the source object's key".to_string());
-                            run_write(
-                                world,
-                                check,
-                                Write {
-                                    call: *call,
-                                    caller: &caller,
-                                    bucket: bucket.clone(),
-                                    key: key.clone(),
-                                    headers,
-                                },
-                                &mut steps,
-                                &mut notes,
-                                trace,
-                            )
+                            run_write(world, check, write(), &mut steps, &mut notes, trace)
                         }
                     }
                 }

@@ -233,31 +233,11 @@ impl ContextCache {
     /// cache stops growing and contexts are built afresh.
     const LIMIT: usize = 64;
 
-    /// The base context of a request, built once per distinct key.
-    pub fn context(
-        &mut self,
-        world: &World,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-        resource_account: Option<&str>,
-        endpoint: Option<&Endpoint>,
-    ) -> Context {
-        self.context_via(
-            world,
-            caller,
-            action,
-            resource,
-            resource_account,
-            endpoint,
-            None,
-        )
-    }
-
-    /// [`ContextCache::context`] for a KMS request that S3 makes on the caller's behalf for a
-    /// bucket in `via_s3` (the Region): with the keys such a request always carries.
+    /// The base context of a request, built once per distinct key. `via_s3` is set for a KMS
+    /// request that S3 makes on the caller's behalf for a bucket in that Region: the context
+    /// then also holds the keys such a request always carries.
     #[allow(clippy::too_many_arguments)]
-    pub fn context_via(
+    pub fn context(
         &mut self,
         world: &World,
         caller: &Caller,
@@ -640,9 +620,15 @@ impl World {
         endpoint: Option<&Endpoint>,
     ) -> Context {
         match self.contexts.0.lock() {
-            Ok(mut cache) => {
-                cache.context(self, caller, action, resource, resource_account, endpoint)
-            }
+            Ok(mut cache) => cache.context(
+                self,
+                caller,
+                action,
+                resource,
+                resource_account,
+                endpoint,
+                None,
+            ),
             Err(_) => self.base_context(caller, action, resource, resource_account, endpoint),
         }
     }
@@ -658,7 +644,7 @@ impl World {
         bucket_region: &str,
     ) -> Context {
         match self.contexts.0.lock() {
-            Ok(mut cache) => cache.context_via(
+            Ok(mut cache) => cache.context(
                 self,
                 caller,
                 action,
