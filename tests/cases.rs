@@ -104,7 +104,7 @@ fn run_invalid(case: &Value) -> Result<(), String> {
     let node = match document {
         Value::String(raw) => match SourceText::new("case", raw.clone()).parse(false) {
             Ok(n) => n,
-            Err(_) => return Ok(()),
+            Err(e) => return Err(format!("the case's policy text is not JSON: {}", e.message)),
         },
         other => Node::from_serde(other),
     };

@@ -865,6 +865,7 @@ fn evaluate(p: &Parsed, r: &Req, trace: bool) -> Decision {
         rcps: None,
         endpoint: None,
         grants: &[],
+        acl: None,
     };
     let request = Request {
         caller: &caller,

@@ -91,6 +91,8 @@ pub struct PolicySet<'a> {
     /// endpoint policy (full access).
     pub endpoint: Option<Option<&'a Policy>>,
     pub grants: &'a [Grant],
+    /// An S3 object's ACL as an Allow-only policy: another resource-side grant.
+    pub acl: Option<&'a Policy>,
 }
 
 impl<'a> PolicySet<'a> {
@@ -106,6 +108,7 @@ impl<'a> PolicySet<'a> {
             rcps: None,
             endpoint: None,
             grants: &[],
+            acl: None,
         }
     }
 }
@@ -120,6 +123,8 @@ enum Layer {
     Session,
     Identity,
     Resource,
+    /// An object ACL (grants only).
+    Acl,
 }
 
 impl Layer {
@@ -132,7 +137,7 @@ impl Layer {
             Layer::Boundary => 3,
             Layer::Session => 4,
             Layer::Identity => 5,
-            Layer::Resource => 6,
+            Layer::Resource | Layer::Acl => 6,
         }
     }
 }
@@ -230,6 +235,9 @@ pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &
     }
     if let Some(p) = set.resource {
         scan(Layer::Resource, p, request, &action, obs, &mut hits);
+    }
+    if let Some(p) = set.acl {
+        scan(Layer::Acl, p, request, &action, obs, &mut hits);
     }
     decide(request, set, &action, &hits, obs)
 }
@@ -585,11 +593,12 @@ fn decide<O: Observer>(
         None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
     };
     let principal_side = caller.is_iam_principal() && identity_ok && boundary_ok && session_ok;
+    // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
     let resource_allows: SmallVec<[&Hit<'_>; 4]> = match set.rules {
         ResourceRules::S3 {
             allows_apply: false,
-        } => SmallVec::new(),
-        _ => allows(Layer::Resource).collect(),
+        } => allows(Layer::Acl).collect(),
+        _ => allows(Layer::Resource).chain(allows(Layer::Acl)).collect(),
     };
     let grants: SmallVec<[(&Grant, PrincipalMatch); 2]> = match set.rules {
         ResourceRules::KmsKey => set
@@ -669,6 +678,23 @@ fn decide<O: Observer>(
                 });
                 return allowed(grant_direct.iter().map(|(g, _)| grant_ref(g)).collect());
             }
+            // A grant to an account lets that account's IAM policies delegate the operations,
+            // as an account principal in the key policy does.
+            // https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grantee-principal
+            let grant_account: SmallVec<[&(&Grant, PrincipalMatch); 2]> = grants
+                .iter()
+                .filter(|(_, m)| *m == PrincipalMatch::Account)
+                .collect();
+            if !grant_account.is_empty() && principal_side {
+                note(obs, &|| {
+                    "a KMS grant to the caller's account, and the caller's IAM policies allow"
+                        .to_string()
+                });
+                let mut by: Vec<StatementRef> =
+                    grant_account.iter().map(|(g, _)| grant_ref(g)).collect();
+                by.extend(refs(&identity));
+                return allowed(by);
+            }
             if same_account {
                 if !direct_hits.is_empty() {
                     note(obs, &|| {
@@ -697,10 +723,12 @@ fn decide<O: Observer>(
             // Implicit deny. Decision A6: in the key's own account KMS names the key policy
             // ("no resource-based policy allows") even when the policy delegates and IAM lacks
             // the action; across accounts it names the side that is missing.
-            let key_side = !direct_hits.is_empty() || !deleg_hits.is_empty() || !grants.is_empty();
+            let delegated =
+                !direct_hits.is_empty() || !deleg_hits.is_empty() || !grant_account.is_empty();
+            let key_side = delegated || !grants.is_empty();
             let missing = if !key_side {
                 PolicyType::Key
-            } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && !identity_ok {
+            } else if delegated && !identity_ok {
                 if same_account {
                     PolicyType::Key
                 } else {
@@ -715,8 +743,7 @@ fn decide<O: Observer>(
             } else {
                 PolicyType::Identity
             };
-            let delegated_without_iam =
-                (!direct_hits.is_empty() || !deleg_hits.is_empty()) && !identity_ok;
+            let delegated_without_iam = delegated && !identity_ok;
             note(obs, &|| {
                 if delegated_without_iam {
                     let scope = if same_account {

@@ -174,6 +174,7 @@ pub struct ArnPattern {
     /// When the first five fields are plain text (`arn:aws:s3:::`), they are compared as one
     /// prefix and only the resource part is matched as a pattern.
     literal_head: Option<(Box<str>, FieldPattern)>,
+    service_case: ServiceCase,
 }
 
 #[derive(Debug, Clone)]
@@ -231,6 +232,7 @@ impl ArnPattern {
             source: text.to_string(),
             shape,
             literal_head,
+            service_case,
         }
     }
 
@@ -268,8 +270,11 @@ impl ArnPattern {
             if let Some(rest) = arn.strip_prefix(&**head) {
                 return tail.matches(rest, vars);
             }
-            // Only a service prefix in other letter case can still match, field by field.
-            if !request[2].bytes().any(|b| b.is_ascii_uppercase()) {
+            // Only a service prefix in other letter case can still match, field by field, and
+            // only where service prefixes compare without case.
+            if self.service_case == ServiceCase::Sensitive
+                || !request[2].bytes().any(|b| b.is_ascii_uppercase())
+            {
                 return Some(false);
             }
         }
@@ -277,7 +282,7 @@ impl ArnPattern {
             PatternShape::Any => Some(true),
             PatternShape::Whole(p) => p.matches(arn, vars),
             PatternShape::Fields(patterns) => match fields {
-                Some(request) => fields_match(patterns, request, arn, vars),
+                Some(request) => fields_match(patterns, request, arn, vars, self.service_case),
                 None => Some(false),
             },
         }
@@ -291,7 +296,7 @@ impl ArnPattern {
                 PatternShape::Any => true,
                 PatternShape::Whole(p) => p.matches(arn, vars).unwrap_or(false),
                 PatternShape::Fields(fields) => {
-                    fields_match(fields, &request, arn, vars).unwrap_or(false)
+                    fields_match(fields, &request, arn, vars, self.service_case).unwrap_or(false)
                 }
             },
         }
@@ -303,6 +308,7 @@ fn fields_match(
     request: &ArnFields<'_>,
     whole: &str,
     vars: &dyn VariableSource,
+    service_case: ServiceCase,
 ) -> Option<bool> {
     let last = fields.len() - 1;
     for (i, field) in fields.iter().enumerate() {
@@ -310,7 +316,10 @@ fn fields_match(
             // The last field of a short pattern spans the rest of the ARN.
             let offset: usize = request[..i].iter().map(|f| f.len() + 1).sum();
             std::borrow::Cow::Borrowed(&whole[offset..])
-        } else if i == 2 && request[2].bytes().any(|b| b.is_ascii_uppercase()) {
+        } else if i == 2
+            && service_case == ServiceCase::Insensitive
+            && request[2].bytes().any(|b| b.is_ascii_uppercase())
+        {
             std::borrow::Cow::Owned(request[2].to_ascii_lowercase())
         } else {
             std::borrow::Cow::Borrowed(request[i])

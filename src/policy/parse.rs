@@ -700,7 +700,7 @@ pub fn action_pattern(v: &str) -> Option<ActionPattern> {
     }
     let (service, name) = v.split_once(':')?;
     let service = service.trim();
-    if service.is_empty() || name.is_empty() || service.contains(char::is_whitespace) {
+    if service.is_empty() || name.is_empty() || v.trim().contains(char::is_whitespace) {
         return None;
     }
     Some(ActionPattern {
@@ -751,10 +751,19 @@ fn parse_resource_element(
             "expected at least one resource",
         ));
     }
-    let patterns = values
-        .into_iter()
-        .map(|(v, _)| ArnPattern::new(&v, variables, ServiceCase::Insensitive))
-        .collect();
+    let mut patterns = Vec::with_capacity(values.len());
+    for (v, vp) in values {
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+        if v != "*" && !v.starts_with("arn:") {
+            diags.push(Diagnostic::new(
+                &vp,
+                n.span,
+                format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {v:?}"),
+            ));
+            continue;
+        }
+        patterns.push(ArnPattern::new(&v, variables, ServiceCase::Insensitive));
+    }
     Some(ResourceElement { negated, patterns })
 }
 

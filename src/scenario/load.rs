@@ -11,6 +11,7 @@ use crate::engine::{Caller, Grant, GrantConstraints, OrgLevel};
 use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
 use crate::policy::{parse_policy, Policy, PolicyType};
+use crate::world::acl::{ObjectAcl, CANNED_ACLS};
 use crate::world::key_policies::{aws_managed_s3_key_policy, default_key_policy};
 use crate::world::*;
 
@@ -259,13 +260,33 @@ impl Loader {
                 world.principals.push(principal);
             }
         }
+        // A group member the scenario does not list under principals is still a user, with
+        // the policies of its groups.
+        let mut members: Vec<(&String, &Vec<Arc<Policy>>)> = group_policies.iter().collect();
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        for (arn, policies) in members {
+            if world.principal(arn).is_none() {
+                if let Some(IamEntity::User { account, .. }) = IamEntity::parse(arn) {
+                    world.principals.push(Principal {
+                        arn: arn.clone(),
+                        account,
+                        is_role: false,
+                        identity: policies.clone(),
+                        boundary: None,
+                        trust: None,
+                        tags: Vec::new(),
+                        unique_id: None,
+                    });
+                }
+            }
+        }
         for (kp, kn) in self.r.opt_array(obj, &p, "keys") {
             if let Some(key) = self.key(kn, &kp) {
                 world.keys.push(key);
             }
         }
         for (bp, bn) in self.r.opt_array(obj, &p, "buckets") {
-            if let Some(bucket) = self.bucket(bn, &bp, &region) {
+            if let Some(bucket) = self.bucket(bn, &bp, &region, &mut world) {
                 world.buckets.push(bucket);
             }
         }
@@ -666,7 +687,13 @@ impl Loader {
         })
     }
 
-    fn bucket(&mut self, node: &Node, path: &JsonPath, default_region: &str) -> Option<Bucket> {
+    fn bucket(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        default_region: &str,
+        world: &mut World,
+    ) -> Option<Bucket> {
         let obj = self.r.object(
             node,
             path,
@@ -768,14 +795,21 @@ impl Loader {
             let Some(oo) = self.r.object(
                 on,
                 &op,
-                &["key", "encryption", "owner", "tags", "encryption_context"],
+                &[
+                    "key",
+                    "encryption",
+                    "owner",
+                    "tags",
+                    "encryption_context",
+                    "acl",
+                ],
             ) else {
                 continue;
             };
             let Some(key) = self.r.req_str(oo, &op, "key") else {
                 continue;
             };
-            let encryption = match oo.node.get("encryption") {
+            let mut encryption = match oo.node.get("encryption") {
                 Some(n) => self
                     .encryption(n, &op.key("encryption"))
                     .unwrap_or_else(Encryption::sse_s3),
@@ -784,16 +818,62 @@ impl Loader {
             let owner = self
                 .account(oo, &op, "owner", false)
                 .unwrap_or_else(|| account.clone());
+            // With ACLs disabled the bucket owner owns every object.
+            // https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+            if object_ownership == ObjectOwnership::BucketOwnerEnforced && owner != account {
+                self.r.error(
+                    &op.key("owner"),
+                    on,
+                    format!("bucket {name} is BucketOwnerEnforced: its owner {account} owns every object in it (set object_ownership to ObjectWriter or BucketOwnerPreferred for objects of other accounts)"),
+                );
+            }
+            // The key the object is stored under, as an ARN: ids and aliases resolve in the
+            // writer's account, no key id means the bucket owner's aws/s3 (decision A3).
+            if encryption.is_kms() {
+                let arn = match encryption.kms_key.clone() {
+                    None => Some(crate::services::kms::aws_s3_key(world, &account, &region)),
+                    Some(reference) => {
+                        let resolved = world
+                            .resolve_key(&reference, &owner, &region)
+                            .map(|k| k.arn.clone());
+                        if resolved.is_none() {
+                            self.r.error(
+                                &op.key("encryption"),
+                                on,
+                                format!("the object's KMS key {reference:?} is not declared in keys (in {region}, account {owner})"),
+                            );
+                        }
+                        resolved
+                    }
+                };
+                encryption.kms_key = arn;
+            }
+            let acl = match self.r.opt_str(oo, &op, "acl") {
+                None => ObjectAcl::default(),
+                Some(canned) => match ObjectAcl::canned(&canned) {
+                    Some(acl) => acl,
+                    None => {
+                        self.r.diags.push(
+                            Diagnostic::new(
+                                &op.key("acl"),
+                                on.span,
+                                format!(
+                                    "unknown canned ACL {canned:?}; expected one of {}",
+                                    CANNED_ACLS.join(", ")
+                                ),
+                            )
+                            .with_suggestion(crate::json::suggest(&canned, CANNED_ACLS)),
+                        );
+                        ObjectAcl::default()
+                    }
+                },
+            };
             let tags = self.r.opt_string_map(oo, &op, "tags");
             let encryption_context = self.r.opt_string_map(oo, &op, "encryption_context");
-            objects.push(StoredObject {
-                key,
-                encryption,
-                owner,
-                tags,
-                encryption_context,
-                replica: false,
-            });
+            let mut object = StoredObject::new(&name, &account, &key, encryption, owner, acl);
+            object.tags = tags;
+            object.encryption_context = encryption_context;
+            objects.push(object);
         }
         Some(Bucket {
             name,

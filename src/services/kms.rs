@@ -151,8 +151,41 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
         "Encrypt" => "kms:Encrypt".into(),
         other => std::borrow::Cow::Owned(format!("kms:{other}")),
     };
-    let key = world.key(request.key_arn);
-    let key_account = key.map(|k| k.account.as_str());
+    let Some(key) = world.key(request.key_arn) else {
+        // KMS's own answers for a key it does not have: Decrypt keeps its generic text.
+        let error = if request.operation == "Decrypt" {
+            ClientError {
+                code: "AccessDenied".to_string(),
+                message: crate::report::messages::KMS_DECRYPT_DENIED.to_string(),
+            }
+        } else {
+            ClientError {
+                code: "KMS.NotFoundException".to_string(),
+                message: format!("Key '{}' does not exist", request.key_arn),
+            }
+        };
+        return StepResult {
+            title: if trace {
+                (request.title)()
+            } else {
+                String::new()
+            },
+            action: action.to_string(),
+            resource: request.key_arn.to_string(),
+            caller: request.caller.display_arn(),
+            allowed: true,
+            denial: None,
+            decided_by: Vec::new(),
+            denied_by: None,
+            message: Some(error.message.clone()),
+            error: Some(error),
+            notes: Vec::new(),
+            context: None,
+            trace: None,
+            optional: false,
+        };
+    };
+    let key_account = Some(key.account.as_str());
     let mut ctx = world.cached_s3_kms_context(
         request.caller,
         &action,
@@ -197,14 +230,8 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
         },
         trace,
     );
-    if let (true, Some(k)) = (step.allowed, key) {
-        step.error = state_error(k);
-    }
-    if key.is_none() && trace {
-        step.notes.push(format!(
-            "{} is not declared in the scenario, so no key policy allows it",
-            request.key_arn
-        ));
+    if step.allowed {
+        step.error = state_error(key);
     }
     step
 }

@@ -11,7 +11,9 @@
 use super::kms::{self, kms_step, KmsRequest};
 use super::s3::{s3_step, Headers};
 use crate::engine::Caller;
-use crate::scenario::run::{authorize_step, failed_to_run, finish, Notes, StepInput};
+use crate::scenario::run::{
+    apply_overrides, authorize_step, failed_to_run, finish, Notes, StepInput,
+};
 use crate::scenario::{Check, CheckKind, CheckResult, ClientError, StepResult};
 use crate::world::{Encryption, ObjectOwnership, StoredObject, World};
 
@@ -141,13 +143,19 @@ fn replicate(
     // 1. S3 assumes the replication role.
     let s3_service =
         Caller::parse("s3.amazonaws.com").map_err(|e| failure("AssumeRoleNotPermitted", e))?;
-    let assume_ctx = world.base_context(
+    // A service acting for a resource carries that resource in aws:SourceArn and its account in
+    // aws:SourceAccount (the confused-deputy conditions trust policies test).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn
+    let mut assume_ctx = world.base_context(
         &s3_service,
         "sts:AssumeRole",
         &config.role,
-        crate::world::World::account_of(&config.role).as_deref(),
+        World::account_of(&config.role).as_deref(),
         None,
     );
+    assume_ctx.set("aws:SourceArn", source.arn());
+    assume_ctx.set("aws:SourceAccount", source.account.as_str());
+    apply_overrides(&mut assume_ctx, &check.context);
     let assume = authorize_step(
         world,
         StepInput {
@@ -455,17 +463,26 @@ fn replicate(
         "replication status: COMPLETED on the source, REPLICA on {dst_arn} (owned by {owner}, encrypted with {})",
         replica_encryption.kms_key.as_deref().unwrap_or(&replica_encryption.algorithm)
     ));
-    let replica = StoredObject {
-        key: key.to_string(),
-        encryption: replica_encryption,
-        owner,
-        tags: if replicate_tags {
-            object.tags.clone()
-        } else {
-            Vec::new()
-        },
-        encryption_context: object.encryption_context.clone(),
-        replica: true,
+    // Without owner override the replica keeps the source's ACL; with it, S3 drops the ACL
+    // and the destination owner has full control.
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
+    let acl = if rule.owner_override {
+        Default::default()
+    } else {
+        object.acl.clone()
     };
+    let mut replica = StoredObject::new(
+        &dest.name,
+        &dest.account,
+        key,
+        replica_encryption,
+        owner,
+        acl,
+    );
+    if replicate_tags {
+        replica.tags = object.tags.clone();
+    }
+    replica.encryption_context = object.encryption_context.clone();
+    replica.replica = true;
     Ok((dest.name.clone(), replica))
 }

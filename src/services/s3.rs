@@ -18,6 +18,7 @@ use crate::scenario::run::{
 use crate::scenario::{
     Call, Check, CheckKind, CheckResult, ClientError, ContextOverride, StepResult,
 };
+use crate::world::acl::ObjectAcl;
 use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
 
 /// Request headers S3 turns into condition keys of the same name under `s3:`.
@@ -699,14 +700,21 @@ fn run_write(
         _ => writer,
     };
     notes.add(|| format!("{resource} is stored, owned by account {owner}"));
-    let stored = StoredObject {
-        key: w.key.to_string(),
-        encryption: encryption.unwrap_or_else(Encryption::sse_s3),
-        owner,
-        tags: headers.tags(),
-        encryption_context: extra_context.clone(),
-        replica: false,
+    // An upload's ACL counts only where the bucket's ACLs are enabled.
+    let acl = match bucket.object_ownership {
+        ObjectOwnership::BucketOwnerEnforced => ObjectAcl::default(),
+        _ => ObjectAcl::from_headers(|h| headers.get(h).map(str::to_string)),
     };
+    let mut stored = StoredObject::new(
+        &bucket.name,
+        &bucket.account,
+        w.key,
+        encryption.unwrap_or_else(Encryption::sse_s3),
+        owner,
+        acl,
+    );
+    stored.tags = headers.tags();
+    stored.encryption_context = extra_context.clone();
     if let Some(b) = world.buckets.iter_mut().find(|b| b.name == w.bucket) {
         b.objects.retain(|o| o.key != w.key);
         b.objects.push(stored);
@@ -938,7 +946,11 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
         Call::CopyObject => {
             let source = h.get("x-amz-copy-source").unwrap_or("");
             let source = source.trim_start_matches('/');
-            let source = source.split("?versionId=").next().unwrap_or(source);
+            // A version id in the copy source makes the read s3:GetObjectVersion.
+            let (source, source_version) = match source.split_once("?versionId=") {
+                Some((s, v)) => (s, Some(v)),
+                None => (source, None),
+            };
             match source.split_once('/') {
                 None => Err(ClientError {
                     code: "InvalidArgument".to_string(),
@@ -957,7 +969,7 @@ pub fn run_object_call(world: &mut World, check: &Check, trace: bool) -> CheckRe
                             key: src_key,
                             head: false,
                             headers: &Headers(&[]),
-                            version_id: None,
+                            version_id: source_version,
                         },
                         &mut steps,
                         &mut notes,

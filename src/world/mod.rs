@@ -9,6 +9,7 @@ use crate::engine::{Caller, CallerKind, Context, Grant, OrgLevel, PolicySet, Res
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::model::Policy;
 
+pub mod acl;
 pub mod key_policies;
 pub mod public_access;
 
@@ -100,6 +101,35 @@ pub struct StoredObject {
     pub encryption_context: Vec<(String, String)>,
     /// Set on replicas: the replication status AWS reports (`REPLICA`).
     pub replica: bool,
+    /// What the object's ACL grants beyond its owner's full control.
+    pub acl: acl::ObjectAcl,
+    /// The ACL as a policy (every grant), and without its public grants; built once.
+    pub acl_policies: (Option<Arc<Policy>>, Option<Arc<Policy>>),
+}
+
+impl StoredObject {
+    /// A new object in `bucket`, owned by `owner`, with the ACL its upload set.
+    pub fn new(
+        bucket_name: &str,
+        bucket_account: &str,
+        key: &str,
+        encryption: Encryption,
+        owner: String,
+        acl: acl::ObjectAcl,
+    ) -> StoredObject {
+        let acl_policies =
+            acl.policies(bucket_account, &format!("arn:aws:s3:::{bucket_name}/{key}"));
+        StoredObject {
+            key: key.to_string(),
+            encryption,
+            owner,
+            tags: Vec::new(),
+            encryption_context: Vec::new(),
+            replica: false,
+            acl,
+            acl_policies,
+        }
+    }
 }
 
 /// An S3 bucket.
@@ -339,6 +369,8 @@ pub struct ResourceSide<'w> {
     pub grants: &'w [Grant],
     /// An AWS managed KMS key (RCPs do not apply to those).
     pub aws_managed_key: bool,
+    /// The grants of the object's ACL, in a bucket whose ACLs are enabled.
+    pub acl: Option<&'w Policy>,
     /// What the world decided about the resource side, for explanations.
     pub notes: Vec<String>,
 }
@@ -436,6 +468,7 @@ impl World {
             rules: ResourceRules::Standard,
             grants: &[],
             aws_managed_key: false,
+            acl: None,
             notes: Vec::new(),
         };
         let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
@@ -454,10 +487,22 @@ impl World {
                 if let Some(b) = self.bucket(bucket_name) {
                     side.account = Some(&b.account);
                     side.policy = b.policy.as_deref();
-                    let owner = rest
+                    let object = rest
                         .split_once('/')
-                        .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key))
-                        .map(|o| o.owner.as_str());
+                        .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key));
+                    let owner = object.map(|o| o.owner.as_str());
+                    if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
+                        side.acl = object.and_then(|o| {
+                            if b.public_access_block.ignore_public_acls {
+                                if o.acl.is_public() {
+                                    side.notes.push("Block Public Access (IgnorePublicAcls): the object's public ACL grants are ignored".to_string());
+                                }
+                                o.acl_policies.1.as_deref()
+                            } else {
+                                o.acl_policies.0.as_deref()
+                            }
+                        });
+                    }
                     // An object owned by another account than the bucket owner is judged in
                     // the object's context: the bucket owner can only deny it (bucket-policy
                     // Allows do not reach it), and the object's ACL, which gives its owner full
@@ -593,6 +638,7 @@ impl World {
             rcps,
             endpoint: endpoint.map(|e| e.policy.as_deref()),
             grants: side.grants,
+            acl: side.acl,
         }
     }
 

@@ -54,9 +54,11 @@ fn limits(c: &Condition) -> bool {
     }
     let fixed_text = |v: &str| !v.contains(['*', '?']) && !v.contains("${");
     match (c.operator.base, &c.values) {
-        (BaseOperator::StringEquals | BaseOperator::StringEqualsIgnoreCase, _)
-        | (BaseOperator::ArnEquals, _) => c.raw_values.iter().all(|v| !v.contains("${")),
-        (BaseOperator::StringLike | BaseOperator::ArnLike, _) => {
+        (BaseOperator::StringEquals | BaseOperator::StringEqualsIgnoreCase, _) => {
+            c.raw_values.iter().all(|v| !v.contains("${"))
+        }
+        // ArnEquals matches wildcards just as ArnLike does.
+        (BaseOperator::StringLike | BaseOperator::ArnLike | BaseOperator::ArnEquals, _) => {
             if c.key_lower == "aws:userid" {
                 // `AROLEID:*` names every session of one role: still fixed.
                 c.raw_values
