@@ -69,6 +69,30 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(doc["summary"]["met"], 1);
     assert_eq!(doc["summary"]["unmet"], 0);
     assert_eq!(doc["summary"]["without_expectation"], 0);
+
+    // A denied check: the denial, the message in AWS's words, the client's error.
+    let unmet = temp_file(
+        "shape-denied.json",
+        &WORLD.replace("EXPECT", "allowed").replace(
+            "\"action\": \"s3:GetObject\"",
+            "\"action\": \"s3:PutObject\"",
+        ),
+    );
+    let (code, out, _) = iamsim(&["check", unmet.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let check = &doc["results"][0]["checks"][0];
+    assert_eq!(check["allowed"], false);
+    assert_eq!(check["denial"], "implicit");
+    assert_eq!(check["decided_by"], serde_json::json!([]));
+    assert_eq!(
+        check["message"],
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy allows the s3:PutObject action"
+    );
+    assert_eq!(check["error"]["code"], "AccessDenied");
+    assert_eq!(check["steps"][0]["allowed"], false);
+    assert_eq!(check["expectation"], "unmet");
+    assert_eq!(doc["summary"]["unmet"], 1);
 }
 
 #[test]

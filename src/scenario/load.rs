@@ -790,6 +790,16 @@ impl Loader {
             Some(n) => self.replication(n, &path.key("replication")),
             None => None,
         };
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html
+        if replication.is_some() && !versioning {
+            self.r.error(
+                &path.key("replication"),
+                node,
+                format!(
+                    "bucket {name} replicates, so its versioning must be on (\"versioning\": true)"
+                ),
+            );
+        }
         let mut objects = Vec::new();
         for (op, on) in self.r.opt_array(obj, path, "objects") {
             let Some(oo) = self.r.object(
@@ -935,17 +945,27 @@ impl Loader {
                     continue;
                 }
             };
+            let destination_account = self.account(ro, &rp, "destination_account", false);
+            let owner_override = self.r.opt_bool(ro, &rp, "owner_override").unwrap_or(false);
+            // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
+            if owner_override && destination_account.is_none() {
+                self.r.error(
+                    &rp.key("owner_override"),
+                    rn,
+                    "owner override (AccessControlTranslation Owner=Destination) needs the destination's account: give destination_account",
+                );
+            }
             rules.push(ReplicationRule {
                 id,
                 prefix,
                 destination_bucket,
-                destination_account: self.account(ro, &rp, "destination_account", false),
+                destination_account,
                 replica_kms_key: self.r.opt_str(ro, &rp, "replica_kms_key"),
                 replicate_kms_encrypted: self
                     .r
                     .opt_bool(ro, &rp, "replicate_kms_encrypted")
                     .unwrap_or(false),
-                owner_override: self.r.opt_bool(ro, &rp, "owner_override").unwrap_or(false),
+                owner_override,
             });
         }
         Some(Replication { role, rules })
