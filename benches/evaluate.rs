@@ -16,7 +16,7 @@ const ACCOUNT: &str = "111122223333";
 const KEY_ARN: &str =
     "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-/// The SSE-KMS enforcement article's world: one uploader, the two-statement Deny bucket policy,
+/// The SSE-KMS enforcement experiment's world: one uploader, the two-statement Deny bucket policy,
 /// a customer key with the default key policy, bucket default SSE-KMS.
 fn seed_world() -> String {
     format!(

@@ -2,7 +2,8 @@
 //!
 //! Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html#access-denied-message-examples ;
-//! decisions A6 and A12; CloudTrail records quoted in the KMS-permissions seed observation.
+//! decisions A6 and A12; the CloudTrail records of the KMS-permissions experiment
+//! (scenarios/kms-permissions-for-upload-and-download.json).
 
 use crate::engine::{Caller, Decision, Outcome};
 use crate::policy::PolicyType;
