@@ -45,7 +45,7 @@ fn bundled_scenarios_meet_their_expectations() {
 
 #[test]
 fn explain_traces_every_statement_of_a_bundled_scenario() {
-    // The SSE-KMS enforcement article: the upload without --sse is denied by both statements.
+    // The SSE-KMS enforcement experiment: the upload without --sse is denied by both statements.
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/sse-kms-enforced-by-bucket-policy.json");
     let scenario = load_scenario(&path).unwrap();
