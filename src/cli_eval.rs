@@ -236,7 +236,7 @@ pub fn evaluate(q: &Question, with_trace: bool) -> Result<(String, bool), Vec<St
     let check = Check {
         name: format!("{} {} on {}", q.principal, q.action, q.resource),
         principal: Some(q.principal.clone()),
-        caller: world.caller(&q.principal).ok(),
+        caller: world.caller(&q.principal).ok().map(Arc::new),
         kind: CheckKind::Raw {
             action: q.action.clone(),
             resource: q.resource.clone(),

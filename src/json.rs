@@ -17,8 +17,25 @@ pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 /// A byte range in a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    /// Byte offsets, 32 bits each: inputs are limited to [`MAX_INPUT_BYTES`], and a parse tree
+    /// holds one span per value.
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+        }
+    }
+
+    /// The start as an offset into the text.
+    pub fn offset(self) -> usize {
+        self.start as usize
+    }
 }
 
 /// A JSON value with the span it was read from.
@@ -253,7 +270,7 @@ impl SourceText {
 
     /// Renders a diagnostic as `file:line:col: path: message (did you mean X?)`.
     pub fn render(&self, d: &Diagnostic) -> String {
-        let (line, col) = self.line_col(d.span.start);
+        let (line, col) = self.line_col(d.span.offset());
         let mut out = format!("{}:{}:{}: {}: {}", self.name, line, col, d.path, d.message);
         if let Some(s) = &d.suggestion {
             out.push_str(&format!(" (did you mean {s}?)"));
@@ -305,10 +322,7 @@ pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
     result.map_err(|(at, message)| {
         Diagnostic::new(
             &root,
-            Span {
-                start: at,
-                end: at + 1,
-            },
+            Span::new(at, at + 1),
             format!("invalid JSON: {message}"),
         )
     })
@@ -336,10 +350,7 @@ impl Parser<'_> {
     }
 
     fn span_from(&self, start: usize) -> Span {
-        Span {
-            start,
-            end: self.at,
-        }
+        Span::new(start, self.at)
     }
 
     fn skip_space(&mut self) -> ParseResult<()> {
@@ -621,7 +632,7 @@ mod tests {
         let src = SourceText::new("f.json", "{\n  \"a\": [1, \"x\"]\n}");
         let node = src.parse(false).unwrap();
         let a = node.get("a").unwrap().as_array().unwrap();
-        assert_eq!(src.line_col(a[1].span.start), (2, 12));
+        assert_eq!(src.line_col(a[1].span.offset()), (2, 12));
         assert_eq!(a[0].scalar_text().as_deref(), Some("1"));
     }
 

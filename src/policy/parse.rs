@@ -76,7 +76,7 @@ pub fn parse_policy(
                     &mut inner_diags,
                 );
                 for d in inner_diags {
-                    let (line, col) = inner.line_col(d.span.start);
+                    let (line, col) = inner.line_col(d.span.offset());
                     diags.push(Diagnostic {
                         message: format!(
                             "{} (line {line}, column {col} of the policy string)",
@@ -394,7 +394,7 @@ fn parse_statement(
     if diags.len() > before {
         return None;
     }
-    let (line, _) = source.line_col(node.span.start);
+    let (line, _) = source.line_col(node.span.offset());
     Some(Statement {
         index,
         sid,

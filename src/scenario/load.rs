@@ -51,11 +51,15 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, LoadError> {
         file: name.clone(),
         problems: vec![format!("{name}: cannot read: {e}")],
     })?;
-    load_scenario_text(&name, &text)
+    load_owned(&name, text)
 }
 
 /// Loads a scenario from text; `name` is how errors name the file.
 pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError> {
+    load_owned(name, text.to_string())
+}
+
+fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
     let source = Arc::new(SourceText::new(name, text));
     let fail = |problems: Vec<String>| LoadError {
         file: name.to_string(),
@@ -137,7 +141,7 @@ struct Loader {
     r: Reader,
     source: Arc<SourceText>,
     /// Principals already resolved: thousands of checks usually share a few callers.
-    callers: HashMap<String, Caller>,
+    callers: HashMap<String, Arc<Caller>>,
 }
 
 impl Loader {
@@ -1119,7 +1123,7 @@ impl Loader {
             ],
         )?;
         let before = self.r.diags.len();
-        let (line, _) = self.source.line_col(node.span.start);
+        let (line, _) = self.source.line_col(node.span.offset());
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
         let principal = self.r.opt_str(obj, path, "principal");
         let caller = match &principal {
@@ -1127,7 +1131,7 @@ impl Loader {
                 .callers
                 .get(p)
                 .cloned()
-                .map_or_else(|| world.caller(p), Ok)
+                .map_or_else(|| world.caller(p).map(Arc::new), Ok)
             {
                 Ok(c) => {
                     if !self.callers.contains_key(p) {

@@ -118,8 +118,9 @@ pub struct Expectation {
 pub struct Check {
     pub name: String,
     pub principal: Option<String>,
-    /// The principal, resolved against the world when the scenario was loaded.
-    pub caller: Option<crate::engine::Caller>,
+    /// The principal, resolved against the world when the scenario was loaded (shared by the
+    /// checks that name the same principal).
+    pub caller: Option<Arc<crate::engine::Caller>>,
     pub kind: CheckKind,
     pub context: Vec<(String, ContextOverride)>,
     pub vpc_endpoint: Option<String>,
