@@ -746,23 +746,12 @@ impl Loader {
                     "restrict_public_buckets",
                 ],
             ) {
+                let mut flag = |name: &str| self.r.opt_bool(o, &bp, name).unwrap_or(false);
                 public_access_block = PublicAccessBlock {
-                    block_public_acls: self
-                        .r
-                        .opt_bool(o, &bp, "block_public_acls")
-                        .unwrap_or(false),
-                    ignore_public_acls: self
-                        .r
-                        .opt_bool(o, &bp, "ignore_public_acls")
-                        .unwrap_or(false),
-                    block_public_policy: self
-                        .r
-                        .opt_bool(o, &bp, "block_public_policy")
-                        .unwrap_or(false),
-                    restrict_public_buckets: self
-                        .r
-                        .opt_bool(o, &bp, "restrict_public_buckets")
-                        .unwrap_or(false),
+                    block_public_acls: flag("block_public_acls"),
+                    ignore_public_acls: flag("ignore_public_acls"),
+                    block_public_policy: flag("block_public_policy"),
+                    restrict_public_buckets: flag("restrict_public_buckets"),
                 };
             }
         }

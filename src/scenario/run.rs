@@ -248,6 +248,33 @@ pub(crate) struct StepInput<'a> {
     pub notes: Vec<String>,
 }
 
+/// A step that is a refusal rather than a policy decision (a 400, a key KMS does not have):
+/// it carries the error the client gets.
+pub(crate) fn rejection(
+    title: &str,
+    action: &str,
+    resource: &str,
+    caller: &Caller,
+    error: ClientError,
+) -> StepResult {
+    StepResult {
+        title: title.to_string(),
+        action: action.to_string(),
+        resource: resource.to_string(),
+        caller: caller.display_arn(),
+        allowed: true,
+        denial: None,
+        decided_by: Vec::new(),
+        denied_by: None,
+        message: Some(error.message.clone()),
+        error: Some(error),
+        notes: Vec::new(),
+        context: None,
+        trace: None,
+        optional: false,
+    }
+}
+
 /// Evaluates one authorization step against the world.
 pub(crate) fn authorize_step(world: &World, input: StepInput<'_>, trace: bool) -> StepResult {
     let side = world.resource_side(

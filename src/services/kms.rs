@@ -7,7 +7,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
 
 use crate::engine::Caller;
-use crate::scenario::run::{apply_overrides_except, authorize_step, StepInput};
+use crate::scenario::run::{apply_overrides_except, authorize_step, rejection, StepInput};
 use crate::scenario::{Check, ClientError, StepResult};
 use crate::world::key_policies::aws_managed_s3_key_policy;
 use crate::world::{Key, KeyManager, KeyState, World};
@@ -164,34 +164,21 @@ pub fn kms_step(world: &World, check: &Check, request: KmsRequest<'_>, trace: bo
                 message: format!("Key '{}' does not exist", request.key_arn),
             }
         };
-        return StepResult {
-            title: if trace {
-                (request.title)()
-            } else {
-                String::new()
-            },
-            action: action.to_string(),
-            resource: request.key_arn.to_string(),
-            caller: request.caller.display_arn(),
-            allowed: true,
-            denial: None,
-            decided_by: Vec::new(),
-            denied_by: None,
-            message: Some(error.message.clone()),
-            error: Some(error),
-            notes: Vec::new(),
-            context: None,
-            trace: None,
-            optional: false,
+        let title = if trace {
+            (request.title)()
+        } else {
+            String::new()
         };
+        return rejection(&title, &action, request.key_arn, request.caller, error);
     };
     let key_account = Some(key.account.as_str());
-    let mut ctx = world.cached_s3_kms_context(
+    let mut ctx = world.cached_base_context(
         request.caller,
         &action,
         request.key_arn,
         key_account,
-        request.region,
+        None,
+        Some(request.region),
     );
     ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
     if !request.extra_context.is_empty() {

@@ -12,8 +12,8 @@ use super::kms::{self, kms_step, KmsRequest};
 use crate::engine::Caller;
 use crate::report::messages::KMS_DECRYPT_DENIED;
 use crate::scenario::run::{
-    apply_overrides, authorize_step, failed_to_run, finish, resolved_caller, s3_denied_message,
-    Notes, StepInput,
+    apply_overrides, authorize_step, failed_to_run, finish, rejection, resolved_caller,
+    s3_denied_message, Notes, StepInput,
 };
 use crate::scenario::{
     Call, Check, CheckKind, CheckResult, ClientError, ContextOverride, StepResult,
@@ -301,8 +301,14 @@ pub(super) fn s3_step(
         .vpc_endpoint
         .as_deref()
         .and_then(|e| world.endpoint(e));
-    let mut ctx =
-        world.cached_base_context(caller, action, resource, Some(&bucket.account), endpoint);
+    let mut ctx = world.cached_base_context(
+        caller,
+        action,
+        resource,
+        Some(&bucket.account),
+        endpoint,
+        None,
+    );
     for (name, key) in HEADER_KEYS {
         if let Some(v) = headers.get(name) {
             let value = match (name, resolved_key_id) {
@@ -349,32 +355,6 @@ pub(super) fn s3_step(
         });
     }
     step
-}
-
-/// A step that is a request check rather than an authorization (a 400 before any policy).
-fn rejection(
-    title: &str,
-    action: &str,
-    resource: &str,
-    caller: &Caller,
-    error: ClientError,
-) -> StepResult {
-    StepResult {
-        title: title.to_string(),
-        action: action.to_string(),
-        resource: resource.to_string(),
-        caller: caller.display_arn(),
-        allowed: true,
-        denial: None,
-        decided_by: Vec::new(),
-        denied_by: None,
-        message: Some(error.message.clone()),
-        error: Some(error),
-        notes: Vec::new(),
-        context: Default::default(),
-        trace: None,
-        optional: false,
-    }
 }
 
 /// SSE-KMS objects are written and read only over HTTPS with Signature Version 4 (anonymous
@@ -583,7 +563,7 @@ fn run_write(
         }
     }
     let mut encryption = None;
-    if let Plan::Kms { .. } = &plan {
+    if let Plan::Kms { key, algorithm } = &plan {
         if let Some(e) = kms_transport_error(check, w.caller) {
             steps.push(rejection(
                 "S3 accepts SSE-KMS only over HTTPS with Signature Version 4",
@@ -594,8 +574,6 @@ fn run_write(
             ));
             return Err(e);
         }
-    }
-    if let Plan::Kms { key, algorithm } = &plan {
         let context_arn = if key.bucket_key {
             bucket.arn()
         } else {
@@ -634,35 +612,13 @@ fn run_write(
                 return Ok(());
             }
         }
-        if w.call == Call::CreateMultipartUpload {
-            let step = s3_step(
-                world_ref,
-                check,
-                w.caller,
-                "s3:PutObject",
-                bucket,
-                &resource,
-                &headers,
-                resolved,
-                &[],
-                &|| {
-                    "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
-                        .to_string()
-                },
-                trace,
-            );
-            let ok = step.allowed;
-            steps.push(step);
-            if !ok {
-                return Ok(());
-            }
-        }
         encryption = Some(Encryption {
             algorithm: algorithm.clone(),
             kms_key: Some(key.arn.clone()),
             bucket_key: key.bucket_key,
         });
-    } else if w.call == Call::CreateMultipartUpload {
+    }
+    if w.call == Call::CreateMultipartUpload {
         let step = s3_step(
             world_ref,
             check,
@@ -671,7 +627,7 @@ fn run_write(
             bucket,
             &resource,
             &headers,
-            None,
+            resolved,
             &[],
             &|| {
                 "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)"
@@ -679,8 +635,9 @@ fn run_write(
             },
             trace,
         );
+        let ok = step.allowed;
         steps.push(step);
-        if !steps.last().is_some_and(|s| s.allowed) {
+        if !ok {
             return Ok(());
         }
     }

@@ -117,8 +117,12 @@ impl StoredObject {
         owner: String,
         acl: acl::ObjectAcl,
     ) -> StoredObject {
-        let acl_policies =
-            acl.policies(bucket_account, &format!("arn:aws:s3:::{bucket_name}/{key}"));
+        // Most objects' ACLs grant nothing beyond the owner's own full control.
+        let acl_policies = if acl == acl::ObjectAcl::default() {
+            (None, None)
+        } else {
+            acl.policies(bucket_account, &format!("arn:aws:s3:::{bucket_name}/{key}"))
+        };
         StoredObject {
             key: key.to_string(),
             encryption,
@@ -656,7 +660,9 @@ impl World {
     }
 
     /// [`World::base_context`], built once per caller, service, Region, resource account and
-    /// endpoint, then copied (values are shared, so a copy is cheap).
+    /// endpoint, then shared (a request adds its own keys on top). `via_s3` is the bucket Region
+    /// of a KMS request that S3 makes on the caller's behalf: the context then also holds the keys
+    /// such a request always carries.
     pub fn cached_base_context(
         &self,
         caller: &Caller,
@@ -664,7 +670,9 @@ impl World {
         resource: &str,
         resource_account: Option<&str>,
         endpoint: Option<&Endpoint>,
+        via_s3: Option<&str>,
     ) -> Context {
+        let mut fresh = ContextCache::default();
         match self.contexts.0.lock() {
             Ok(mut cache) => cache.context(
                 self,
@@ -673,42 +681,18 @@ impl World {
                 resource,
                 resource_account,
                 endpoint,
-                None,
+                via_s3,
             ),
-            Err(_) => self.base_context(caller, action, resource, resource_account, endpoint),
-        }
-    }
-
-    /// The context of a KMS request S3 makes for a caller on a bucket in `bucket_region`,
-    /// before the request's own encryption context (cached like [`World::cached_base_context`]).
-    pub fn cached_s3_kms_context(
-        &self,
-        caller: &Caller,
-        action: &str,
-        key_arn: &str,
-        key_account: Option<&str>,
-        bucket_region: &str,
-    ) -> Context {
-        match self.contexts.0.lock() {
-            Ok(mut cache) => cache.context(
+            // A cache poisoned by a panic elsewhere is bypassed, not trusted.
+            Err(_) => fresh.context(
                 self,
                 caller,
                 action,
-                key_arn,
-                key_account,
-                None,
-                Some(bucket_region),
+                resource,
+                resource_account,
+                endpoint,
+                via_s3,
             ),
-            Err(_) => {
-                let mut ctx = self.base_context(caller, action, key_arn, key_account, None);
-                ctx.set(
-                    "kms:ViaService",
-                    format!("s3.{bucket_region}.amazonaws.com"),
-                );
-                ctx.set("aws:ViaAWSService", "true");
-                ctx.set_multi("kms:EncryptionContextKeys", vec!["aws:s3:arn".to_string()]);
-                ctx
-            }
         }
     }
 
