@@ -672,28 +672,22 @@ impl World {
         endpoint: Option<&Endpoint>,
         via_s3: Option<&str>,
     ) -> Context {
-        let mut fresh = ContextCache::default();
-        match self.contexts.0.lock() {
-            Ok(mut cache) => cache.context(
-                self,
-                caller,
-                action,
-                resource,
-                resource_account,
-                endpoint,
-                via_s3,
-            ),
-            // A cache poisoned by a panic elsewhere is bypassed, not trusted.
-            Err(_) => fresh.context(
-                self,
-                caller,
-                action,
-                resource,
-                resource_account,
-                endpoint,
-                via_s3,
-            ),
-        }
+        // A cache poisoned by a panic elsewhere is bypassed, not trusted.
+        let mut poisoned = None;
+        let mut guard = self.contexts.0.lock();
+        let cache = match &mut guard {
+            Ok(cache) => &mut **cache,
+            Err(_) => poisoned.insert(ContextCache::default()),
+        };
+        cache.context(
+            self,
+            caller,
+            action,
+            resource,
+            resource_account,
+            endpoint,
+            via_s3,
+        )
     }
 
     /// `aws:RequestedRegion` of a request on `resource`: the ARN's Region, else the bucket's
