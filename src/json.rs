@@ -233,6 +233,48 @@ impl Diagnostic {
 /// The problems found in one input, in the order found.
 pub type Diagnostics = Vec<Diagnostic>;
 
+/// A problem located in a named input, ready to show: `file:line:col: path: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based line and column (in characters); `None` for a problem with the whole input.
+    pub position: Option<(usize, usize)>,
+    /// The JSON path; `None` with `position` for a problem with the whole input.
+    pub path: Option<String>,
+    pub message: String,
+    /// "did you mean ...?" for a misspelt name.
+    pub suggestion: Option<String>,
+}
+
+impl Problem {
+    /// A problem with a whole input (it cannot be read, it is not what was expected).
+    pub fn whole_file(file: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_string(),
+            position: None,
+            path: None,
+            message: message.into(),
+            suggestion: None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.position, &self.path) {
+            (Some((line, col)), Some(path)) => {
+                write!(f, "{}:{line}:{col}: {path}: {}", self.file, self.message)?
+            }
+            (Some((line, col)), None) => write!(f, "{}:{line}:{col}: {}", self.file, self.message)?,
+            (None, _) => write!(f, "{}: {}", self.file, self.message)?,
+        }
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean {s}?)")?;
+        }
+        Ok(())
+    }
+}
+
 /// A named source text, able to turn byte offsets into line and column.
 #[derive(Debug, Clone)]
 pub struct SourceText {
@@ -268,14 +310,20 @@ impl SourceText {
         (line + 1, column + 1)
     }
 
+    /// Locates a diagnostic in this text.
+    pub fn locate(&self, d: &Diagnostic) -> Problem {
+        Problem {
+            file: self.name.clone(),
+            position: Some(self.line_col(d.span.offset())),
+            path: Some(d.path.to_string()),
+            message: d.message.clone(),
+            suggestion: d.suggestion.clone(),
+        }
+    }
+
     /// Renders a diagnostic as `file:line:col: path: message (did you mean X?)`.
     pub fn render(&self, d: &Diagnostic) -> String {
-        let (line, col) = self.line_col(d.span.offset());
-        let mut out = format!("{}:{}:{}: {}: {}", self.name, line, col, d.path, d.message);
-        if let Some(s) = &d.suggestion {
-            out.push_str(&format!(" (did you mean {s}?)"));
-        }
-        out
+        self.locate(d).to_string()
     }
 
     /// Parses the text as JSON. `allow_comments` admits `//` and `/* */` comments (scenario files

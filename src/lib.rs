@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod cli_eval;
 pub mod engine;
 pub mod json;
 pub mod policy;

@@ -10,8 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use iamsim::report;
+use iamsim::scenario::question::Question;
 use iamsim::scenario::{load_scenario, run_scenario, CheckResult, ExpectationStatus, Scenario};
-use iamsim::{cli_eval, report};
 
 /// Answers whether an AWS call succeeds, which statement decides it, and why, from a scenario
 /// file describing principals, buckets, KMS keys and organizations.
@@ -113,7 +114,7 @@ fn main() -> ExitCode {
             multi,
             explain,
         } => {
-            let question = cli_eval::Question {
+            let question = Question {
                 principal,
                 action,
                 resource,
@@ -124,23 +125,43 @@ fn main() -> ExitCode {
                 context,
                 multi,
             };
-            match cli_eval::evaluate(&question, explain) {
-                Ok((text, allowed)) => {
-                    emit(&text);
-                    if allowed {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-                Err(problems) => {
-                    for p in problems {
-                        eprintln!("{p}");
-                    }
-                    ExitCode::from(2)
-                }
-            }
+            eval(&question, explain)
         }
+    }
+}
+
+/// Answers one question: exit 0 allowed, 1 denied, 2 invalid input.
+fn eval(question: &Question, explain: bool) -> ExitCode {
+    let scenario = match question.scenario() {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let results = run_scenario(&scenario, explain);
+    let Some(result) = results.first() else {
+        return ExitCode::from(2);
+    };
+    let mut text = if explain {
+        report::text::explain("eval", result)
+    } else {
+        let mut t = format!("{}\n", report::text::outcome(result));
+        if let Some(m) = result.outcome.message() {
+            t.push_str(&format!("{m}\n"));
+        }
+        t
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    emit(&text);
+    if result.allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

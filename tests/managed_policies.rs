@@ -28,7 +28,7 @@ use iamsim::engine::{
     authorize, Caller, Context, Decision, NoTrace, Outcome, PolicySet, Request, Trace,
 };
 use iamsim::json::SourceText;
-use iamsim::policy::{parse_policy_text, Effect, Policy, PolicyType};
+use iamsim::policy::{parse_policy_text, Effect, Policy, PolicyError, PolicyType};
 
 const ACCOUNT: &str = "111122223333";
 const OTHER_ACCOUNT: &str = "444455556666";
@@ -57,21 +57,21 @@ fn fixture_files() -> Vec<PathBuf> {
     files
 }
 
-fn parse_file(path: &Path) -> Result<Policy, Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("read: {e}")])?;
+fn parse_file(path: &Path) -> Result<Policy, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("policy")
         .to_string();
     let source = SourceText::new(path.display().to_string(), text);
-    parse_policy_text(&source, PolicyType::Identity, &name)
+    parse_policy_text(&source, PolicyType::Identity, &name).map_err(|e: PolicyError| e.to_string())
 }
 
 /// A fixture by policy name, parsed as an identity policy.
 fn fixture(name: &str) -> Arc<Policy> {
     let path = fixtures_dir().join(format!("{name}.json"));
-    Arc::new(parse_file(&path).unwrap_or_else(|e| panic!("{name}: {}", e.join("\n"))))
+    Arc::new(parse_file(&path).unwrap_or_else(|e| panic!("{name}: {}", e)))
 }
 
 /// Checks that the parsed policy holds exactly what the file's `PolicyVersion.Document` says,
@@ -230,26 +230,26 @@ fn decide(policies: &[&str], action: &str, resource: &str, context: &Context) ->
 
 /// The labels (Sid, or `policy[index]`) of the statements that decided.
 fn labels(d: &Decision) -> Vec<String> {
-    d.decided_by.iter().map(|s| s.label()).collect()
+    d.statements().iter().map(|s| s.label()).collect()
 }
 
 #[track_caller]
 fn assert_allowed(d: &Decision, by: &[&str]) {
-    assert_eq!(d.outcome, Outcome::Allowed, "{d:?}");
+    assert_eq!(d.outcome(), Outcome::Allowed, "{d:?}");
     assert_eq!(labels(d), by, "{d:?}");
 }
 
 #[track_caller]
 fn assert_explicit_deny(d: &Decision, by: &[&str]) {
-    assert_eq!(d.outcome, Outcome::ExplicitDeny, "{d:?}");
+    assert_eq!(d.outcome(), Outcome::ExplicitDeny, "{d:?}");
     assert_eq!(labels(d), by, "{d:?}");
-    assert_eq!(d.denied_by, Some(PolicyType::Identity), "{d:?}");
+    assert_eq!(d.layer(), Some(PolicyType::Identity), "{d:?}");
 }
 
 #[track_caller]
 fn assert_implicit_deny(d: &Decision) {
-    assert_eq!(d.outcome, Outcome::ImplicitDeny, "{d:?}");
-    assert!(d.decided_by.is_empty(), "{d:?}");
+    assert_eq!(d.outcome(), Outcome::ImplicitDeny, "{d:?}");
+    assert!(d.statements().is_empty(), "{d:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ fn every_fixture_parses_completely() {
                     failures.push(format!("{}: {e}", path.display()));
                 }
             }
-            Err(errors) => failures.push(format!("{}:\n  {}", path.display(), errors.join("\n  "))),
+            Err(errors) => failures.push(format!("{}:\n  {errors}", path.display())),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -389,7 +389,7 @@ fn every_fixture_parses_completely() {
 fn every_fixture_evaluates_without_panic() {
     let mut decisions = 0;
     for path in fixture_files() {
-        let policy = parse_file(&path).unwrap_or_else(|e| panic!("{}", e.join("\n")));
+        let policy = parse_file(&path).unwrap_or_else(|e| panic!("{}", e));
         decisions += evaluate_all(policy);
     }
     assert_eq!(
@@ -542,9 +542,9 @@ fn support_service_role_policy_matches_camel_case_actions() {
     let c = Context::new();
     let p = "AWSSupportServiceRolePolicy";
     let d = decide(&[p], "ec2:DescribeInstances", "*", &c);
-    assert_eq!(d.outcome, Outcome::Allowed);
+    assert_eq!(d.outcome(), Outcome::Allowed);
     let d = decide(&[p], "iam:GetUser", "*", &c);
-    assert_eq!(d.outcome, Outcome::Allowed);
+    assert_eq!(d.outcome(), Outcome::Allowed);
     assert_implicit_deny(&decide(&[p], "s3:GetObject", "arn:aws:s3:::b/k", &c));
 }
 
@@ -698,7 +698,7 @@ fn s3_unlock_bucket_policy_is_for_root_only() {
     );
     let root = ctx(&[("aws:PrincipalArn", ROOT)], &[]);
     let d = decide_as(ROOT, &ps, "s3:DeleteBucketPolicy", "arn:aws:s3:::b", &root);
-    assert_eq!(d.outcome, Outcome::Allowed, "{d:?}");
+    assert_eq!(d.outcome(), Outcome::Allowed, "{d:?}");
     assert_explicit_deny(
         &decide_as(ROOT, &ps, "s3:GetObject", "arn:aws:s3:::b/k", &root),
         &["DenyAllOtherActionsOnAnyResource"],
@@ -723,7 +723,7 @@ fn sqs_unlock_queue_policy_string_not_equals_if_exists() {
         &[],
     );
     let d = decide_as(ROOT, &p, "sqs:GetQueueAttributes", queue, &own);
-    assert_eq!(d.outcome, Outcome::Allowed, "{d:?}");
+    assert_eq!(d.outcome(), Outcome::Allowed, "{d:?}");
     let foreign = ctx(
         &[
             ("aws:PrincipalArn", ROOT),
@@ -1586,7 +1586,7 @@ fn full_managed_policy_set() {
     );
     for (path, errors) in &failures {
         eprintln!("FAILED {}:", path.display());
-        for e in errors {
+        for e in errors.lines() {
             eprintln!("    {e}");
         }
     }

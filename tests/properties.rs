@@ -275,7 +275,7 @@ proptest! {
                 resource_account: Some(OWNER),
                 context: &context,
             };
-            prop_assert_eq!(authorize(&request, &set, &mut NoTrace).outcome, outcome);
+            prop_assert_eq!(authorize(&request, &set, &mut NoTrace).outcome(), outcome);
         }
     }
 }
@@ -794,7 +794,7 @@ fn policy_text(stmts: &[Stmt], style: Style) -> String {
 
 fn parse(text: &str, policy_type: PolicyType, name: &str) -> Result<Policy, String> {
     parse_policy_text(&SourceText::new(name, text), policy_type, name)
-        .map_err(|e| format!("{text}\n{}", e.join("\n")))
+        .map_err(|e| format!("{text}\n{}", e))
 }
 
 // --- Evaluation -------------------------------------------------------------------------------
@@ -884,9 +884,9 @@ fn evaluate(p: &Parsed, r: &Req, trace: bool) -> Decision {
 /// What a decision says, independent of statement positions and source lines: the outcome,
 /// the policy type a denial names, and the Sids of the deciding statements.
 fn summary(d: &Decision) -> (Outcome, Option<PolicyType>, Vec<String>) {
-    let mut labels: Vec<String> = d.decided_by.iter().map(|r| r.label()).collect();
+    let mut labels: Vec<String> = d.statements().iter().map(|r| r.label()).collect();
     labels.sort();
-    (d.outcome, d.denied_by, labels)
+    (d.outcome(), d.layer(), labels)
 }
 
 fn decide(w: &World, r: &Req) -> Result<Decision, String> {
@@ -978,11 +978,11 @@ proptest! {
         let before = decide(&w, &r).map_err(TestCaseError::fail)?;
         let changed = with_statement(&w, target, &extra, &extra_resource, false);
         let after = decide(&changed, &r).map_err(TestCaseError::fail)?;
-        if after.outcome != before.outcome {
-            prop_assert_eq!(after.outcome, Outcome::ExplicitDeny,
+        if after.outcome() != before.outcome() {
+            prop_assert_eq!(after.outcome(), Outcome::ExplicitDeny,
                 "a Deny turned {:?} into {:?}\nbefore: {:#?}\nafter: {:#?}",
-                before.outcome, after.outcome, w, changed);
-            prop_assert!(after.decided_by.iter().any(|s| s.label() == "Added"));
+                before.outcome(), after.outcome(), w, changed);
+            prop_assert!(after.statements().iter().any(|s| s.label() == "Added"));
         }
         prop_assert!(before.is_allowed() || !after.is_allowed());
     }
@@ -999,12 +999,12 @@ proptest! {
         let before = decide(&w, &r).map_err(TestCaseError::fail)?;
         let changed = with_statement(&w, target, &extra, &extra_resource, true);
         let after = decide(&changed, &r).map_err(TestCaseError::fail)?;
-        match before.outcome {
-            Outcome::Allowed => prop_assert_eq!(after.outcome, Outcome::Allowed,
+        match before.outcome() {
+            Outcome::Allowed => prop_assert_eq!(after.outcome(), Outcome::Allowed,
                 "an Allow turned an allow into {:?}\nbefore: {:#?}\nafter: {:#?}",
-                after.outcome, w, changed),
+                after.outcome(), w, changed),
             Outcome::ExplicitDeny => prop_assert_eq!(summary(&after), summary(&before)),
-            Outcome::ImplicitDeny => prop_assert_ne!(after.outcome, Outcome::ExplicitDeny),
+            Outcome::ImplicitDeny => prop_assert_ne!(after.outcome(), Outcome::ExplicitDeny),
         }
     }
 }
@@ -1158,7 +1158,7 @@ fn generated_requests_reach_every_outcome() {
             _ => "anonymous",
         };
         *counts
-            .entry((group, format!("{:?}", d.outcome)))
+            .entry((group, format!("{:?}", d.outcome())))
             .or_default() += 1;
         *totals.entry(group).or_default() += 1;
     }

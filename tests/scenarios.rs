@@ -52,7 +52,7 @@ fn explain_traces_every_statement_of_a_bundled_scenario() {
     let results = run_scenario(&scenario, true);
     let denied = results
         .iter()
-        .find(|r| !r.allowed)
+        .find(|r| !r.allowed())
         .expect("a denied upload");
     let text = iamsim::report::text::explain("f", denied);
     assert!(text.contains("DenyUnEncryptedObjectUploads"), "{text}");

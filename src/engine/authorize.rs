@@ -514,327 +514,429 @@ fn grant_ref(grant: &Grant) -> StatementRef {
     }
 }
 
-fn decide<O: Observer>(
+fn decide<'p, O: Observer>(
     request: &Request<'_>,
-    set: &PolicySet<'_>,
+    set: &PolicySet<'p>,
     action: &Action<'_>,
-    hits: &Hits<'_>,
+    hits: &Hits<'p>,
     obs: &mut O,
 ) -> Decision {
-    let caller = request.caller;
-    let tracing = obs.enabled();
-    let note = |obs: &mut O, f: &dyn Fn() -> String| {
-        if tracing {
-            obs.note(f());
-        }
-    };
-
+    let mut notes = Notes { obs };
     // 1. An explicit Deny anywhere wins.
-    let mut denies: SmallVec<[&Hit<'_>; 4]> = hits
-        .iter()
-        .filter(|h| h.statement.effect == Effect::Deny)
-        .collect();
-    if !denies.is_empty() {
-        denies.sort_by_key(|h| (h.layer.deny_rank(), h.statement.index));
-        let first = denies[0];
-        note(obs, &|| {
-            format!(
-                "explicit deny: {} matching Deny statement(s); an explicit deny overrides every allow",
-                denies.len()
-            )
-        });
-        return Decision {
-            outcome: Outcome::ExplicitDeny,
-            decided_by: denies.iter().map(|h| h.reference()).collect(),
-            denied_by: Some(first.policy.policy_type),
-        };
+    if let Some(decision) = explicit_deny(hits, &mut notes) {
+        return decision;
     }
-    let allows = |layer: Layer| hits.iter().filter(move |h| h.layer == layer);
-    let implicit = |t: PolicyType| Decision {
-        outcome: Outcome::ImplicitDeny,
-        decided_by: Vec::new(),
-        denied_by: Some(t),
-    };
-
     // 2. SCPs: every level from the root to the account must allow.
-    if let Some(levels) = set.scps {
-        for (i, level) in levels.iter().enumerate() {
-            if !level.policies.is_empty() && allows(Layer::Scp(i)).next().is_none() {
-                note(obs, &|| {
-                    format!("no SCP attached at {} allows {}", level.id, request.action)
-                });
-                return implicit(PolicyType::Scp);
-            }
-        }
-        note(obs, &|| {
-            "SCPs: every level of the organization allows the action".to_string()
-        });
+    if let Some(missing) = scp_gate(request, set, hits, &mut notes) {
+        return implicit(missing);
     }
     // 3. RCPs: RCPFullAWSAccess is attached at every level and cannot be detached, so only
     //    their Deny statements (handled above) can refuse a request.
     // 4. VPC endpoint policy.
-    if let Some(endpoint) = set.endpoint {
-        if endpoint.is_some() && allows(Layer::Endpoint).next().is_none() {
-            note(obs, &|| {
-                "the VPC endpoint policy does not allow the request".to_string()
-            });
-            return implicit(PolicyType::Endpoint);
-        }
+    if set.endpoint.is_some_and(|p| p.is_some()) && allows(hits, Layer::Endpoint).next().is_none() {
+        notes.add(|| "the VPC endpoint policy does not allow the request".to_string());
+        return implicit(PolicyType::Endpoint);
     }
-
     // 5. Grants.
-    let identity: SmallVec<[&Hit<'_>; 4]> = allows(Layer::Identity).collect();
-    // The root user has no identity policies and may do anything its account may.
-    let identity_ok = caller.kind == CallerKind::Root || !identity.is_empty();
-    let boundary_ok = set.boundary.is_none() || allows(Layer::Boundary).next().is_some();
-    let session_ok = match set.session {
-        Some(_) => allows(Layer::Session).next().is_some(),
-        // A federated-user session always carries a session policy; without one nothing passes.
-        None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
-    };
-    let principal_side = caller.is_iam_principal() && identity_ok && boundary_ok && session_ok;
-    // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
-    let resource_allows: SmallVec<[&Hit<'_>; 4]> = match set.rules {
-        ResourceRules::S3 {
-            allows_apply: false,
-        } => allows(Layer::Acl).collect(),
-        _ => allows(Layer::Resource).chain(allows(Layer::Acl)).collect(),
-    };
-    let grants: SmallVec<[(&Grant, PrincipalMatch); 2]> = match set.rules {
-        ResourceRules::KmsKey => set
-            .grants
-            .iter()
-            .filter_map(|g| grant_matches(g, request, action).map(|m| (g, m)))
-            .collect(),
-        _ => SmallVec::new(),
-    };
-    let same_account = caller.is_iam_principal()
-        && caller.account.is_some()
-        && caller.account.as_deref() == request.resource_account;
-    let caps_ok = boundary_ok && session_ok;
-    // A resource-side grant that stands on its own in the same account (Part B 4.3).
-    let direct = |h: &&&Hit<'_>| match h.principal {
-        PrincipalMatch::Everyone | PrincipalMatch::Exact | PrincipalMatch::Service => true,
-        PrincipalMatch::RoleOfSession => caps_ok,
-        PrincipalMatch::Account | PrincipalMatch::None => false,
-    };
-    let refs = |v: &[&Hit<'_>]| v.iter().map(|h| h.reference()).collect::<Vec<_>>();
-    let allowed = |decided_by: Vec<StatementRef>| Decision {
-        outcome: Outcome::Allowed,
-        decided_by,
-        denied_by: None,
-    };
-
-    if !caller.is_iam_principal() {
-        // Anonymous callers and services have no identity side: only a resource-policy
-        // statement naming them (or everyone) can allow.
-        let granting = &resource_allows;
-        if !granting.is_empty() {
-            note(obs, &|| {
-                "the resource policy allows this caller".to_string()
-            });
-            return allowed(refs(granting));
-        }
-        note(obs, &|| {
-            "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string()
-        });
-        return implicit(resource_type(set));
+    let grants = Grants::gather(request, set, action, hits);
+    if !request.caller.is_iam_principal() {
+        return resource_only(set, &grants, &mut notes);
     }
     match set.rules {
-        ResourceRules::KmsKey if !same_account && !cross_account_kms_action(action.name()) => {
-            note(obs, &|| {
-                format!(
+        ResourceRules::KmsKey => kms_key(request, action, &grants, &mut notes),
+        ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
+            if grants.same_account {
+                same_account(set, &grants, request.caller, &mut notes)
+            } else {
+                cross_account(set, &grants, &mut notes)
+            }
+        }
+    }
+}
+
+/// Reasoning notes for explanations, built only when a trace is kept.
+struct Notes<'o, O: Observer> {
+    obs: &'o mut O,
+}
+
+impl<O: Observer> Notes<'_, O> {
+    fn add(&mut self, note: impl FnOnce() -> String) {
+        if self.obs.enabled() {
+            self.obs.note(note());
+        }
+    }
+}
+
+fn implicit(missing: PolicyType) -> Decision {
+    Decision::Denied(Denial::Implicit { missing })
+}
+
+fn allowed(by: Vec<StatementRef>) -> Decision {
+    Decision::Allowed { by }
+}
+
+/// The Allow statements of one layer that apply.
+fn allows<'h, 'p>(hits: &'h Hits<'p>, layer: Layer) -> impl Iterator<Item = &'h Hit<'p>> + 'h {
+    hits.iter()
+        .filter(move |h| h.layer == layer && h.statement.effect == Effect::Allow)
+}
+
+fn refs(hits: &[&Hit<'_>]) -> Vec<StatementRef> {
+    hits.iter().map(|h| h.reference()).collect()
+}
+
+/// Step 1: every matching Deny, the message naming the first denying layer (decision A12).
+fn explicit_deny<O: Observer>(hits: &Hits<'_>, notes: &mut Notes<'_, O>) -> Option<Decision> {
+    let mut denies: SmallVec<[&Hit<'_>; 4]> = hits
+        .iter()
+        .filter(|h| h.statement.effect == Effect::Deny)
+        .collect();
+    let first = denies
+        .iter()
+        .min_by_key(|h| (h.layer.deny_rank(), h.statement.index))?;
+    let layer = first.policy.policy_type;
+    denies.sort_by_key(|h| (h.layer.deny_rank(), h.statement.index));
+    let count = denies.len();
+    notes.add(|| {
+        format!(
+            "explicit deny: {count} matching Deny statement(s); an explicit deny overrides every allow"
+        )
+    });
+    Some(Decision::Denied(Denial::Explicit {
+        by: refs(&denies),
+        layer,
+    }))
+}
+
+/// Step 2: the first organization level whose SCPs allow nothing for the action.
+fn scp_gate<O: Observer>(
+    request: &Request<'_>,
+    set: &PolicySet<'_>,
+    hits: &Hits<'_>,
+    notes: &mut Notes<'_, O>,
+) -> Option<PolicyType> {
+    let levels = set.scps?;
+    for (i, level) in levels.iter().enumerate() {
+        if !level.policies.is_empty() && allows(hits, Layer::Scp(i)).next().is_none() {
+            notes.add(|| format!("no SCP attached at {} allows {}", level.id, request.action));
+            return Some(PolicyType::Scp);
+        }
+    }
+    notes.add(|| "SCPs: every level of the organization allows the action".to_string());
+    None
+}
+
+/// What each side of the request allows, gathered once after the gates.
+struct Grants<'h, 'p> {
+    identity: SmallVec<[&'h Hit<'p>; 4]>,
+    /// The root user has no identity policies and may do anything its account may.
+    identity_ok: bool,
+    boundary_ok: bool,
+    session_ok: bool,
+    /// Identity policies, boundary and session policy all allow, for an IAM principal.
+    principal_side: bool,
+    /// Resource-policy and ACL Allows that reach the caller.
+    resource: SmallVec<[&'h Hit<'p>; 4]>,
+    /// KMS grants that cover the request, with how their grantee matched.
+    kms_grants: SmallVec<[(&'p Grant, PrincipalMatch); 2]>,
+    same_account: bool,
+}
+
+impl<'h, 'p> Grants<'h, 'p> {
+    fn gather(
+        request: &Request<'_>,
+        set: &PolicySet<'p>,
+        action: &Action<'_>,
+        hits: &'h Hits<'p>,
+    ) -> Self {
+        let caller = request.caller;
+        let identity: SmallVec<[&Hit<'_>; 4]> = allows(hits, Layer::Identity).collect();
+        let identity_ok = caller.kind == CallerKind::Root || !identity.is_empty();
+        let boundary_ok = set.boundary.is_none() || allows(hits, Layer::Boundary).next().is_some();
+        let session_ok = match set.session {
+            Some(_) => allows(hits, Layer::Session).next().is_some(),
+            // A federated-user session always carries a session policy; without one nothing
+            // passes.
+            None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
+        };
+        // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
+        let resource = match set.rules {
+            ResourceRules::S3 {
+                allows_apply: false,
+            } => allows(hits, Layer::Acl).collect(),
+            _ => allows(hits, Layer::Resource)
+                .chain(allows(hits, Layer::Acl))
+                .collect(),
+        };
+        let kms_grants = match set.rules {
+            ResourceRules::KmsKey => set
+                .grants
+                .iter()
+                .filter_map(|g| grant_matches(g, request, action).map(|m| (g, m)))
+                .collect(),
+            _ => SmallVec::new(),
+        };
+        Grants {
+            identity_ok,
+            boundary_ok,
+            session_ok,
+            principal_side: caller.is_iam_principal() && identity_ok && boundary_ok && session_ok,
+            identity,
+            resource,
+            kms_grants,
+            same_account: caller.is_iam_principal()
+                && caller.account.is_some()
+                && caller.account.as_deref() == request.resource_account,
+        }
+    }
+
+    /// Boundary and session policy both allow: they cap every grant to a role session.
+    fn caps_ok(&self) -> bool {
+        self.boundary_ok && self.session_ok
+    }
+
+    /// A resource-side grant that stands on its own in the same account (Part B 4.3).
+    fn is_direct(&self, hit: &Hit<'_>) -> bool {
+        match hit.principal {
+            PrincipalMatch::Everyone | PrincipalMatch::Exact | PrincipalMatch::Service => true,
+            PrincipalMatch::RoleOfSession => self.caps_ok(),
+            PrincipalMatch::Account | PrincipalMatch::None => false,
+        }
+    }
+
+    fn resource_where(&self, keep: impl Fn(&Hit<'_>) -> bool) -> SmallVec<[&'h Hit<'p>; 4]> {
+        self.resource.iter().copied().filter(|h| keep(h)).collect()
+    }
+
+    /// The first principal-side layer that refused, in the order of Part B 4.10: identity
+    /// policies, then the permissions boundary, then the session policy.
+    fn principal_side_gap(&self) -> PolicyType {
+        if !self.identity_ok {
+            PolicyType::Identity
+        } else if !self.boundary_ok {
+            PolicyType::PermissionsBoundary
+        } else {
+            PolicyType::Session
+        }
+    }
+}
+
+/// Anonymous callers and services have no identity side: only a resource-policy statement
+/// naming them (or everyone) can allow.
+fn resource_only<O: Observer>(
+    set: &PolicySet<'_>,
+    grants: &Grants<'_, '_>,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    if !grants.resource.is_empty() {
+        notes.add(|| "the resource policy allows this caller".to_string());
+        return allowed(refs(&grants.resource));
+    }
+    notes.add(|| {
+        "anonymous callers and service principals can only be allowed by a resource policy that names them".to_string()
+    });
+    implicit(resource_type(set))
+}
+
+/// A KMS key: the key policy must allow, directly or by delegating to an account whose IAM
+/// policies allow; or a grant (Part B 5.3, decision A13).
+fn kms_key<O: Observer>(
+    request: &Request<'_>,
+    action: &Action<'_>,
+    grants: &Grants<'_, '_>,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    let same_account = grants.same_account;
+    if !same_account && !cross_account_kms_action(action.name()) {
+        notes.add(|| {
+            format!(
                 "cross-account: KMS honours only cryptographic operations and {} when they are granted to another account; {} is not one of them",
                 "CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant, RevokeGrant",
                 request.action
             )
-            });
-            implicit(PolicyType::Key)
-        }
-        ResourceRules::KmsKey => {
-            let direct_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
-                .iter()
-                .copied()
-                .filter(|h| {
-                    if same_account {
-                        direct(&h)
-                    } else {
-                        h.principal != PrincipalMatch::Account
-                    }
-                })
-                .collect();
-            let deleg_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
-                .iter()
-                .copied()
-                .filter(|h| h.principal == PrincipalMatch::Account)
-                .collect();
-            let grant_direct: SmallVec<[&(&Grant, PrincipalMatch); 2]> = grants
-                .iter()
-                .filter(|(_, m)| *m != PrincipalMatch::Account)
-                .collect();
-            if !grant_direct.is_empty() && caps_ok {
-                note(obs, &|| {
-                    "a KMS grant allows the operation for this caller".to_string()
-                });
-                return allowed(grant_direct.iter().map(|(g, _)| grant_ref(g)).collect());
-            }
-            // A grant to an account lets that account's IAM policies delegate the operations,
-            // as an account principal in the key policy does.
-            // https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grantee-principal
-            let grant_account: SmallVec<[&(&Grant, PrincipalMatch); 2]> = grants
-                .iter()
-                .filter(|(_, m)| *m == PrincipalMatch::Account)
-                .collect();
-            if !grant_account.is_empty() && principal_side {
-                note(obs, &|| {
-                    "a KMS grant to the caller's account, and the caller's IAM policies allow"
-                        .to_string()
-                });
-                let mut by: Vec<StatementRef> =
-                    grant_account.iter().map(|(g, _)| grant_ref(g)).collect();
-                by.extend(refs(&identity));
-                return allowed(by);
-            }
-            if same_account {
-                if !direct_hits.is_empty() {
-                    note(obs, &|| {
-                        "the key policy names the caller directly: that alone allows (same account)"
-                            .to_string()
-                    });
-                    return allowed(refs(&direct_hits));
-                }
-                if !deleg_hits.is_empty() && principal_side {
-                    note(obs, &|| {
-                        "the key policy delegates to the account, and the caller's IAM policies allow".to_string()
-                    });
-                    let mut by = refs(&deleg_hits);
-                    by.extend(refs(&identity));
-                    return allowed(by);
-                }
-            } else if (!direct_hits.is_empty() || !deleg_hits.is_empty()) && principal_side {
-                note(obs, &|| {
-                    "cross-account: the key policy allows the caller (or its account) and the caller's IAM policies allow".to_string()
-                });
-                let mut by = refs(&direct_hits);
-                by.extend(refs(&deleg_hits));
-                by.extend(refs(&identity));
-                return allowed(by);
-            }
-            // Implicit deny. Decision A6: in the key's own account KMS names the key policy
-            // ("no resource-based policy allows") even when the policy delegates and IAM lacks
-            // the action; across accounts it names the side that is missing.
-            let delegated =
-                !direct_hits.is_empty() || !deleg_hits.is_empty() || !grant_account.is_empty();
-            let key_side = delegated || !grants.is_empty();
-            let missing = if !key_side {
-                PolicyType::Key
-            } else if delegated && !identity_ok {
-                if same_account {
-                    PolicyType::Key
-                } else {
-                    PolicyType::Identity
-                }
-            } else if !boundary_ok {
-                PolicyType::PermissionsBoundary
-            } else if !session_ok {
-                PolicyType::Session
-            } else if same_account {
-                PolicyType::Key
-            } else {
-                PolicyType::Identity
-            };
-            let delegated_without_iam = delegated && !identity_ok;
-            note(obs, &|| {
-                if delegated_without_iam {
-                    let scope = if same_account {
-                        "same account"
-                    } else {
-                        "cross-account"
-                    };
-                    let wording = if same_account {
-                        "; KMS words this as \"no resource-based policy allows\" (decision A6)"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "{scope}: the key policy allows the caller's account (or the caller), but none of the caller's IAM policies allows {}{wording}",
-                        request.action
-                    )
-                } else {
-                    explain_missing(missing, same_account)
-                }
-            });
-            implicit(missing)
-        }
-        ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
-            let trust = set.rules == ResourceRules::RoleTrust;
-            if same_account {
-                let direct_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
-                    .iter()
-                    .copied()
-                    .filter(|h| direct(&h))
-                    .collect();
-                let account_hits: SmallVec<[&Hit<'_>; 4]> = resource_allows
-                    .iter()
-                    .copied()
-                    .filter(|h| h.principal == PrincipalMatch::Account)
-                    .collect();
-                let mut by = Vec::new();
-                let identity_grants = principal_side && (!trust || !account_hits.is_empty());
-                if identity_grants {
-                    by.extend(refs(&identity));
-                    by.extend(refs(&account_hits));
-                }
-                by.extend(refs(&direct_hits));
-                if !by.is_empty() || (identity_grants && caller.kind == CallerKind::Root) {
-                    note(obs, &|| {
-                        if trust {
-                            "the trust policy allows this caller".to_string()
-                        } else {
-                            "same account: an Allow in the identity policies or a direct grant in the resource policy suffices".to_string()
-                        }
-                    });
-                    return allowed(by);
-                }
-                // Which layer is missing, in the order of Part B 4.10.
-                let role_grant = resource_allows
-                    .iter()
-                    .any(|h| h.principal == PrincipalMatch::RoleOfSession);
-                let missing = if trust && (resource_allows.is_empty() || !identity_ok) {
-                    if resource_allows.is_empty() {
-                        PolicyType::Trust
-                    } else {
-                        PolicyType::Identity
-                    }
-                } else if role_grant && !boundary_ok {
-                    PolicyType::PermissionsBoundary
-                } else if role_grant && !session_ok {
-                    PolicyType::Session
-                } else {
-                    principal_side_gap(identity_ok, boundary_ok)
-                };
-                note(obs, &|| explain_missing(missing, true));
-                implicit(missing)
-            } else {
-                if !resource_allows.is_empty() && principal_side {
-                    note(obs, &|| {
-                        "cross-account: the resource policy and the caller's own account both allow"
-                            .to_string()
-                    });
-                    let mut by = refs(&resource_allows);
-                    by.extend(refs(&identity));
-                    return allowed(by);
-                }
-                let missing = if resource_allows.is_empty() {
-                    resource_type(set)
-                } else {
-                    principal_side_gap(identity_ok, boundary_ok)
-                };
-                note(obs, &|| explain_missing(missing, false));
-                implicit(missing)
-            }
-        }
+        });
+        return implicit(PolicyType::Key);
     }
+    let direct = grants.resource_where(|h| {
+        if same_account {
+            grants.is_direct(h)
+        } else {
+            h.principal != PrincipalMatch::Account
+        }
+    });
+    let delegated = grants.resource_where(|h| h.principal == PrincipalMatch::Account);
+    let grant_refs = |account: bool| -> Vec<StatementRef> {
+        grants
+            .kms_grants
+            .iter()
+            .filter(|(_, m)| (*m == PrincipalMatch::Account) == account)
+            .map(|(g, _)| grant_ref(g))
+            .collect()
+    };
+    let to_caller = grant_refs(false);
+    if !to_caller.is_empty() && grants.caps_ok() {
+        notes.add(|| "a KMS grant allows the operation for this caller".to_string());
+        return allowed(to_caller);
+    }
+    // A grant to an account lets that account's IAM policies delegate the operations, as an
+    // account principal in the key policy does.
+    // https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grantee-principal
+    let to_account = grant_refs(true);
+    if !to_account.is_empty() && grants.principal_side {
+        notes.add(|| {
+            "a KMS grant to the caller's account, and the caller's IAM policies allow".to_string()
+        });
+        let mut by = to_account;
+        by.extend(refs(&grants.identity));
+        return allowed(by);
+    }
+    if same_account && !direct.is_empty() {
+        notes.add(|| {
+            "the key policy names the caller directly: that alone allows (same account)".to_string()
+        });
+        return allowed(refs(&direct));
+    }
+    if same_account && !delegated.is_empty() && grants.principal_side {
+        notes.add(|| {
+            "the key policy delegates to the account, and the caller's IAM policies allow"
+                .to_string()
+        });
+        let mut by = refs(&delegated);
+        by.extend(refs(&grants.identity));
+        return allowed(by);
+    }
+    if !same_account && (!direct.is_empty() || !delegated.is_empty()) && grants.principal_side {
+        notes.add(|| {
+            "cross-account: the key policy allows the caller (or its account) and the caller's IAM policies allow".to_string()
+        });
+        let mut by = refs(&direct);
+        by.extend(refs(&delegated));
+        by.extend(refs(&grants.identity));
+        return allowed(by);
+    }
+    let key_allows = !direct.is_empty() || !delegated.is_empty() || !to_account.is_empty();
+    kms_key_denial(request, grants, key_allows, notes)
+}
+
+/// Which layer a refused KMS request names. Decision A6: in the key's own account KMS names the
+/// key policy ("no resource-based policy allows") even when the policy delegates and IAM lacks
+/// the action; across accounts it names the side that is missing.
+fn kms_key_denial<O: Observer>(
+    request: &Request<'_>,
+    grants: &Grants<'_, '_>,
+    key_allows: bool,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    let same_account = grants.same_account;
+    let key_side = key_allows || !grants.kms_grants.is_empty();
+    let missing = if !key_side {
+        PolicyType::Key
+    } else if key_allows && !grants.identity_ok {
+        if same_account {
+            PolicyType::Key
+        } else {
+            PolicyType::Identity
+        }
+    } else if !grants.boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else if !grants.session_ok {
+        PolicyType::Session
+    } else if same_account {
+        PolicyType::Key
+    } else {
+        PolicyType::Identity
+    };
+    let delegated_without_iam = key_allows && !grants.identity_ok;
+    notes.add(|| {
+        if delegated_without_iam {
+            let (scope, wording) = if same_account {
+                (
+                    "same account",
+                    "; KMS words this as \"no resource-based policy allows\" (decision A6)",
+                )
+            } else {
+                ("cross-account", "")
+            };
+            format!(
+                "{scope}: the key policy allows the caller's account (or the caller), but none of the caller's IAM policies allows {}{wording}",
+                request.action
+            )
+        } else {
+            explain_missing(missing, same_account)
+        }
+    });
+    implicit(missing)
+}
+
+/// Same account: an identity-policy Allow or a direct resource-policy grant suffices (Part B
+/// 4.3); a trust policy must name the caller or its account.
+fn same_account<O: Observer>(
+    set: &PolicySet<'_>,
+    grants: &Grants<'_, '_>,
+    caller: &Caller,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    let trust = set.rules == ResourceRules::RoleTrust;
+    let direct = grants.resource_where(|h| grants.is_direct(h));
+    let account = grants.resource_where(|h| h.principal == PrincipalMatch::Account);
+    let mut by = Vec::new();
+    let identity_grants = grants.principal_side && (!trust || !account.is_empty());
+    if identity_grants {
+        by.extend(refs(&grants.identity));
+        by.extend(refs(&account));
+    }
+    by.extend(refs(&direct));
+    if !by.is_empty() || (identity_grants && caller.kind == CallerKind::Root) {
+        notes.add(|| {
+            if trust {
+                "the trust policy allows this caller".to_string()
+            } else {
+                "same account: an Allow in the identity policies or a direct grant in the resource policy suffices".to_string()
+            }
+        });
+        return allowed(by);
+    }
+    // Which layer is missing, in the order of Part B 4.10.
+    let role_grant = grants
+        .resource
+        .iter()
+        .any(|h| h.principal == PrincipalMatch::RoleOfSession);
+    let missing = if trust && grants.resource.is_empty() {
+        PolicyType::Trust
+    } else if trust && !grants.identity_ok {
+        PolicyType::Identity
+    } else if role_grant && !grants.boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else if role_grant && !grants.session_ok {
+        PolicyType::Session
+    } else {
+        grants.principal_side_gap()
+    };
+    notes.add(|| explain_missing(missing, true));
+    implicit(missing)
+}
+
+/// Across accounts both sides must allow: the resource policy, and the caller's own account.
+fn cross_account<O: Observer>(
+    set: &PolicySet<'_>,
+    grants: &Grants<'_, '_>,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    if !grants.resource.is_empty() && grants.principal_side {
+        notes.add(|| {
+            "cross-account: the resource policy and the caller's own account both allow".to_string()
+        });
+        let mut by = refs(&grants.resource);
+        by.extend(refs(&grants.identity));
+        return allowed(by);
+    }
+    let missing = if grants.resource.is_empty() {
+        resource_type(set)
+    } else {
+        grants.principal_side_gap()
+    };
+    notes.add(|| explain_missing(missing, false));
+    implicit(missing)
 }
 
 /// KMS operations that take effect when a key policy or grant gives them to another account.
@@ -863,18 +965,6 @@ fn cross_account_kms_action(name: &str) -> bool {
         "reencrypt",
     ];
     name.starts_with("generatedatakey") || OTHERS.contains(&name) || CRYPTOGRAPHIC.contains(&name)
-}
-
-/// The first principal-side layer that refused, in the order of Part B 4.10: identity
-/// policies, then the permissions boundary, then the session policy.
-fn principal_side_gap(identity_ok: bool, boundary_ok: bool) -> PolicyType {
-    if !identity_ok {
-        PolicyType::Identity
-    } else if !boundary_ok {
-        PolicyType::PermissionsBoundary
-    } else {
-        PolicyType::Session
-    }
 }
 
 fn resource_type(set: &PolicySet<'_>) -> PolicyType {

@@ -40,13 +40,24 @@ pub struct Caller {
     pub has_boundary: bool,
 }
 
+/// Why a text does not name a caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    #[error("{0:?} is not a principal: expected an IAM user, role, assumed-role session, federated-user or root ARN, \"anonymous\", or a service principal such as \"s3.amazonaws.com\"")]
+    NotAPrincipal(String),
+    #[error("{0:?} is not a principal ARN: expected arn:aws:iam::ACCOUNT:root, :user/NAME, :role/NAME, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or :federated-user/NAME")]
+    NotAPrincipalArn(String),
+    #[error("{0:?} is not a role ARN")]
+    NotARole(String),
+}
+
 /// The default session name for a role named as a check's principal.
 pub const DEFAULT_SESSION_NAME: &str = "iamsim";
 
 impl Caller {
     /// Reads a principal as a check names it: an IAM/STS ARN, a role ARN (standing for a session
     /// named [`DEFAULT_SESSION_NAME`]), `anonymous`, or a service principal.
-    pub fn parse(text: &str) -> Result<Caller, String> {
+    pub fn parse(text: &str) -> Result<Caller, CallerError> {
         if text == "anonymous" {
             return Ok(Caller {
                 kind: CallerKind::Anonymous,
@@ -66,20 +77,11 @@ impl Caller {
                     has_boundary: false,
                 });
             }
-            return Err(format!(
-                "{text:?} is not a principal: expected an IAM user, role, assumed-role session, \
-                 federated-user or root ARN, \"anonymous\", or a service principal such as \
-                 \"s3.amazonaws.com\""
-            ));
+            return Err(CallerError::NotAPrincipal(text.to_string()));
         }
         let partition = text.split(':').nth(1).unwrap_or("aws").to_string();
-        let entity = IamEntity::parse(text).ok_or_else(|| {
-            format!(
-                "{text:?} is not a principal ARN: expected arn:aws:iam::ACCOUNT:root, :user/NAME, \
-                 :role/NAME, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or \
-                 :federated-user/NAME"
-            )
-        })?;
+        let entity = IamEntity::parse(text)
+            .ok_or_else(|| CallerError::NotAPrincipalArn(text.to_string()))?;
         let account = Some(entity.account().to_string());
         let (kind, arn) = match entity {
             IamEntity::Root { .. } => (CallerKind::Root, text.to_string()),
@@ -133,7 +135,7 @@ impl Caller {
     }
 
     /// A session of `role_arn` with the given session name.
-    pub fn role_session(role_arn: &str, session: &str) -> Result<Caller, String> {
+    pub fn role_session(role_arn: &str, session: &str) -> Result<Caller, CallerError> {
         let mut caller = Caller::parse(role_arn)?;
         if let CallerKind::RoleSession {
             role_arn,
@@ -149,7 +151,7 @@ impl Caller {
             );
             Ok(caller)
         } else {
-            Err(format!("{role_arn:?} is not a role ARN"))
+            Err(CallerError::NotARole(role_arn.to_string()))
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use crate::policy::keys::{key_hash, same_key as eq_ignore_case};
 use crate::policy::variables::VariableSource;
 
 /// Condition keys and values of one request. Lookups compare a case-folded hash of the key
@@ -36,32 +37,6 @@ struct Entry {
     multi: bool,
     /// Set on an entry that hides a key of the base.
     removed: bool,
-}
-
-/// A hash of a key that ignores letter case, as AWS matches keys. Compiled conditions keep the
-/// hash of their key, so a lookup needs no hashing at all.
-pub fn key_hash(key: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    if key.is_ascii() {
-        // Fold into a stack buffer and hash whole words at a time.
-        let folded: SmallVec<[u8; 96]> = key.bytes().map(|b| b.to_ascii_lowercase()).collect();
-        h.write(&folded);
-    } else {
-        let folded: String = key.chars().flat_map(char::to_lowercase).collect();
-        h.write(folded.as_bytes());
-    }
-    h.finish()
-}
-
-fn eq_ignore_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.chars()
-            .flat_map(char::to_lowercase)
-            .eq(b.chars().flat_map(char::to_lowercase))
-    }
 }
 
 impl Context {
@@ -196,6 +171,38 @@ impl Context {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A value a request gives one context key, over the keys AWS fills in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextValue {
+    Single(String),
+    /// A multi-valued key (an empty list is present but empty).
+    Multi(Vec<String>),
+    /// The key is removed ("what if this key were absent?").
+    Remove,
+}
+
+impl Context {
+    /// Applies a request's own values over the defaults, in order.
+    pub fn apply(&mut self, overrides: &[(String, ContextValue)]) {
+        self.apply_except(overrides, &[]);
+    }
+
+    /// [`Context::apply`], leaving out the keys in `skip` (keys a service's own request cannot
+    /// carry).
+    pub fn apply_except(&mut self, overrides: &[(String, ContextValue)], skip: &[&str]) {
+        for (key, value) in overrides {
+            if skip.iter().any(|s| eq_ignore_case(s, key)) {
+                continue;
+            }
+            match value {
+                ContextValue::Single(v) => self.set(key.clone(), v.as_str()),
+                ContextValue::Multi(v) => self.set_multi(key.clone(), v.clone()),
+                ContextValue::Remove => self.remove(key),
+            }
+        }
     }
 }
 

@@ -5,14 +5,26 @@ use std::sync::Arc;
 
 use crate::policy::model::{Effect, PolicyType};
 
-/// The three possible answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The three possible answers, without their reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Allowed,
     /// A matching Deny statement.
     ExplicitDeny,
     /// Nothing allowed the request (or a required layer did not).
     ImplicitDeny,
+}
+
+impl Outcome {
+    /// How scenario files and reports name a denial: `"explicit"` or `"implicit"`; `None` for
+    /// an allowed request.
+    pub fn denial_name(self) -> Option<&'static str> {
+        match self {
+            Outcome::Allowed => None,
+            Outcome::ExplicitDeny => Some("explicit"),
+            Outcome::ImplicitDeny => Some("implicit"),
+        }
+    }
 }
 
 /// A statement, as a decision or a report names it.
@@ -41,20 +53,89 @@ impl StatementRef {
     }
 }
 
-/// The answer to one authorization request.
+/// The answer to one authorization request, with the statements (or the missing layer) that
+/// decided it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
-    pub outcome: Outcome,
-    /// Allowed: the Allow statements (and grants) that granted. Explicit deny: every matching
-    /// Deny (decision A12). Implicit deny: empty.
-    pub decided_by: Vec<StatementRef>,
-    /// For a denial, the policy type AWS's message names ("... in a resource-based policy").
-    pub denied_by: Option<PolicyType>,
+pub enum Decision {
+    /// The Allow statements (and KMS grants) that granted the request.
+    Allowed {
+        by: Vec<StatementRef>,
+    },
+    Denied(Denial),
+}
+
+/// Why a request was denied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Denial {
+    /// Matching Deny statements: every one of them (decision A12), and the layer AWS's message
+    /// names (the first in the order of A12).
+    Explicit {
+        by: Vec<StatementRef>,
+        layer: PolicyType,
+    },
+    /// Nothing allowed the request, or a layer every request must pass did not: the layer AWS's
+    /// message names as missing.
+    Implicit { missing: PolicyType },
+}
+
+impl Denial {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Denial::Explicit { .. } => Outcome::ExplicitDeny,
+            Denial::Implicit { .. } => Outcome::ImplicitDeny,
+        }
+    }
+
+    /// The Deny statements of an explicit denial; empty for an implicit one.
+    pub fn statements(&self) -> &[StatementRef] {
+        match self {
+            Denial::Explicit { by, .. } => by,
+            Denial::Implicit { .. } => &[],
+        }
+    }
+
+    /// The layer the denial names: where the deciding Deny is, or which layer allowed nothing.
+    pub fn layer(&self) -> PolicyType {
+        match self {
+            Denial::Explicit { layer, .. } => *layer,
+            Denial::Implicit { missing } => *missing,
+        }
+    }
 }
 
 impl Decision {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Decision::Allowed { .. } => Outcome::Allowed,
+            Decision::Denied(d) => d.outcome(),
+        }
+    }
+
     pub fn is_allowed(&self) -> bool {
-        self.outcome == Outcome::Allowed
+        matches!(self, Decision::Allowed { .. })
+    }
+
+    /// The deciding statements: the granting ones, or every matching Deny.
+    pub fn statements(&self) -> &[StatementRef] {
+        match self {
+            Decision::Allowed { by } => by,
+            Decision::Denied(d) => d.statements(),
+        }
+    }
+
+    /// The layer a denial names; `None` when allowed.
+    pub fn layer(&self) -> Option<PolicyType> {
+        match self {
+            Decision::Allowed { .. } => None,
+            Decision::Denied(d) => Some(d.layer()),
+        }
+    }
+
+    pub fn denial(&self) -> Option<&Denial> {
+        match self {
+            Decision::Allowed { .. } => None,
+            Decision::Denied(d) => Some(d),
+        }
     }
 }
 

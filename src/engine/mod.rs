@@ -9,6 +9,6 @@ pub mod decision;
 pub use authorize::{
     authorize, Grant, GrantConstraints, OrgLevel, PolicySet, Request, ResourceRules,
 };
-pub use caller::{Caller, CallerKind, PrincipalMatch};
-pub use context::Context;
-pub use decision::{Decision, NoTrace, Observer, Outcome, StatementRef, Trace};
+pub use caller::{Caller, CallerError, CallerKind, PrincipalMatch};
+pub use context::{Context, ContextValue};
+pub use decision::{Decision, Denial, NoTrace, Observer, Outcome, StatementRef, Trace};

@@ -281,7 +281,7 @@ pub struct Condition {
     pub key: String,
     /// The key lowercased: context keys are case-insensitive.
     pub key_lower: String,
-    /// [`crate::engine::context::key_hash`] of the key, for lookups without hashing.
+    /// [`super::keys::key_hash`] of the key, for lookups without hashing.
     pub key_hash: u64,
     /// The values as written (for explanations).
     pub raw_values: Vec<String>,
@@ -392,7 +392,7 @@ impl Condition {
             operator,
             key: key.to_string(),
             key_lower: key.to_lowercase(),
-            key_hash: crate::engine::context::key_hash(key),
+            key_hash: super::keys::key_hash(key),
             raw_values,
             values,
         })

@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod condition;
+pub mod keys;
 pub mod lint;
 pub mod model;
 pub mod parse;
@@ -10,4 +11,4 @@ pub mod variables;
 pub mod wildcard;
 
 pub use model::{Effect, Policy, PolicyType, Statement, Version};
-pub use parse::{parse_policy, parse_policy_text};
+pub use parse::{parse_policy, parse_policy_text, PolicyError};

@@ -82,6 +82,22 @@ impl PolicyType {
         }
     }
 
+    /// How scenario files and iamsim's JSON output name the layer a policy of this type is
+    /// part of: resource-based policies of every kind are `resource`.
+    pub fn layer_name(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::PermissionsBoundary => "permissions_boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+            PolicyType::Endpoint => "vpc_endpoint",
+            PolicyType::Bucket | PolicyType::Key | PolicyType::Trust | PolicyType::Resource => {
+                "resource"
+            }
+        }
+    }
+
     /// How AWS's error messages name this type ("resource-based policy", ...).
     pub fn aws_name(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ use super::arn::{is_account_id, ArnPattern, IamEntity, ServiceCase};
 use super::condition::{Condition, Operator};
 use super::model::*;
 use super::wildcard::Glob;
-use crate::json::{suggest, Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
+use crate::json::{suggest, Diagnostic, Diagnostics, JsonPath, Node, Problem, SourceText, Value};
 
 /// Most statements accepted in one policy. AWS's own size limits (6,144 characters for a
 /// managed policy, 20 KB for a bucket policy) allow a few hundred; the limit is generous so
@@ -28,13 +28,20 @@ const STATEMENT_KEYS: [&str; 9] = [
     "Condition",
 ];
 
+/// Why a policy text was rejected: every problem, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct PolicyError(pub Vec<Problem>);
+
 /// Parses policy text (a file's contents). `name` is how reports will name the policy.
 pub fn parse_policy_text(
     source: &SourceText,
     policy_type: PolicyType,
     name: &str,
-) -> Result<Policy, Vec<String>> {
-    let node = source.parse(false).map_err(|d| vec![source.render(&d)])?;
+) -> Result<Policy, PolicyError> {
+    let node = source
+        .parse(false)
+        .map_err(|d| PolicyError(vec![source.locate(&d)]))?;
     let mut diags = Diagnostics::new();
     match parse_policy(
         &node,
@@ -45,7 +52,9 @@ pub fn parse_policy_text(
         &mut diags,
     ) {
         Some(p) if diags.is_empty() => Ok(p),
-        _ => Err(diags.iter().map(|d| source.render(d)).collect()),
+        _ => Err(PolicyError(
+            diags.iter().map(|d| source.locate(d)).collect(),
+        )),
     }
 }
 
@@ -887,6 +896,7 @@ mod tests {
 
     fn parse(text: &str, t: PolicyType) -> Result<Policy, Vec<String>> {
         parse_policy_text(&SourceText::new("p.json", text), t, "p")
+            .map_err(|e| e.0.iter().map(ToString::to_string).collect())
     }
 
     #[test]

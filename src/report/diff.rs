@@ -40,12 +40,12 @@ pub fn diff(before: &[CheckResult], after: &[CheckResult]) -> Diff {
             None => d.only_after.push(a.name.clone()),
             Some(b) => {
                 let (was, now) = (outcome(b), outcome(a));
-                if was == now && b.allowed == a.allowed {
+                if was == now && b.allowed() == a.allowed() {
                     d.unchanged += 1;
                 } else {
                     d.changed.push(Change {
                         name: a.name.clone(),
-                        flipped: b.allowed != a.allowed,
+                        flipped: b.allowed() != a.allowed(),
                         before: was,
                         after: now,
                     });

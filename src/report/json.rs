@@ -8,24 +8,15 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::engine::StatementRef;
+use crate::engine::{Outcome, StatementRef};
 use crate::policy::model::Effect;
 use crate::policy::PolicyType;
-use crate::scenario::{CheckResult, ClientError, ExpectationStatus, StepResult};
+use crate::scenario::{CheckResult, ExpectationStatus};
+use crate::services::{CallOutcome, ClientError, Step};
 
 /// How the JSON names a policy type.
 pub fn policy_type_name(t: PolicyType) -> &'static str {
-    match t {
-        PolicyType::Identity => "identity",
-        PolicyType::PermissionsBoundary => "permissions_boundary",
-        PolicyType::Session => "session",
-        PolicyType::Scp => "scp",
-        PolicyType::Rcp => "rcp",
-        PolicyType::Endpoint => "vpc_endpoint",
-        PolicyType::Bucket | PolicyType::Key | PolicyType::Trust | PolicyType::Resource => {
-            "resource"
-        }
-    }
+    t.layer_name()
 }
 
 #[derive(Serialize)]
@@ -60,7 +51,7 @@ impl<'a> From<&'a StatementRef> for StatementOut<'a> {
 
 #[derive(Serialize)]
 struct ErrorOut<'a> {
-    code: &'a str,
+    code: &'static str,
     message: &'a str,
 }
 
@@ -74,7 +65,7 @@ impl Serialize for Statements<'_> {
 }
 
 /// The steps of a check, serialized straight from the results.
-struct Steps<'a>(&'a [StepResult]);
+struct Steps<'a>(&'a [Step]);
 
 impl Serialize for Steps<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -82,9 +73,9 @@ impl Serialize for Steps<'_> {
     }
 }
 
-fn error(e: &Option<ClientError>) -> Option<ErrorOut<'_>> {
-    e.as_ref().map(|e| ErrorOut {
-        code: &e.code,
+fn error(e: Option<&ClientError>) -> Option<ErrorOut<'_>> {
+    e.map(|e| ErrorOut {
+        code: e.code.as_str(),
         message: &e.message,
     })
 }
@@ -95,6 +86,8 @@ struct StepOut<'a> {
     resource: &'a str,
     allowed: bool,
     denial: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<&'static str>,
     decided_by: Statements<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
@@ -102,16 +95,18 @@ struct StepOut<'a> {
     error: Option<ErrorOut<'a>>,
 }
 
-impl<'a> From<&'a StepResult> for StepOut<'a> {
-    fn from(s: &'a StepResult) -> Self {
+impl<'a> From<&'a Step> for StepOut<'a> {
+    fn from(s: &'a Step) -> Self {
+        let denial = s.outcome.denial();
         StepOut {
             action: &s.action,
             resource: &s.resource,
-            allowed: s.allowed && s.error.is_none(),
-            denial: s.denial.map(|d| d.name()),
-            decided_by: Statements(&s.decided_by),
-            message: s.message.as_deref(),
-            error: error(&s.error),
+            allowed: s.outcome.passed(),
+            denial: denial.and_then(|d| d.outcome().denial_name()),
+            layer: denial.map(|d| d.layer().layer_name()),
+            decided_by: Statements(s.outcome.statements()),
+            message: s.outcome.message(),
+            error: error(s.outcome.error()),
         }
     }
 }
@@ -122,6 +117,8 @@ struct CheckOut<'a> {
     line: usize,
     allowed: bool,
     denial: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<&'static str>,
     decided_by: Statements<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failed_step: Option<&'a str>,
@@ -140,16 +137,18 @@ impl<'a> From<&'a CheckResult> for CheckOut<'a> {
             ExpectationStatus::Unmet(r) => ("unmet", r),
             ExpectationStatus::None => ("none", &[]),
         };
+        let o: &CallOutcome = &c.outcome;
         CheckOut {
             name: &c.name,
             line: c.line,
-            allowed: c.allowed,
-            denial: c.denial.map(|d| d.name()),
-            decided_by: Statements(&c.decided_by),
-            failed_step: c.failed_step.as_deref(),
-            steps: Steps(&c.steps),
-            message: c.message.as_deref(),
-            error: error(&c.error),
+            allowed: o.is_allowed(),
+            denial: o.outcome().and_then(Outcome::denial_name),
+            layer: o.denial().map(|d| d.layer().layer_name()),
+            decided_by: Statements(o.decided_by()),
+            failed_step: o.failed_step().map(|s| s.action.as_str()),
+            steps: Steps(&o.steps),
+            message: o.message(),
+            error: error(o.error()),
             expectation,
             unmet,
         }

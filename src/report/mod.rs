@@ -1,6 +1,6 @@
-//! Reports: AWS-style messages, and the text, JSON, JUnit and explanation forms of results.
+//! Reports: the text, JSON, JUnit and explanation forms of results. What AWS's messages say
+//! comes from the services layer; reports only print it.
 
 pub mod diff;
 pub mod json;
-pub mod messages;
 pub mod text;

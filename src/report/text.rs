@@ -6,35 +6,41 @@ use std::fmt::Write;
 use crate::engine::decision::{ConditionTrace, StatementTrace};
 use crate::engine::StatementRef;
 use crate::policy::PolicyType;
-use crate::scenario::{CheckResult, ExpectationStatus, StepResult};
+use crate::scenario::{CheckResult, ExpectationStatus};
+use crate::services::{Answer, Step, StepOutcome};
 
 /// A check's outcome in a few words: "allowed", "denied (explicit) by X".
 pub fn outcome(c: &CheckResult) -> String {
-    if c.allowed {
-        return "allowed".to_string();
-    }
-    let mut s = match (&c.error, c.denial) {
-        (Some(e), None) => format!("failed: {}", e.code),
-        (_, Some(d)) => format!("denied ({})", d.name()),
-        (None, None) => "denied".to_string(),
+    let o = &c.outcome;
+    let mut s = match &o.answer {
+        Answer::Allowed { .. } => return "allowed".to_string(),
+        Answer::Failed { error, .. } => format!("failed: {}", error.code),
+        Answer::Denied { .. } => match o.outcome().and_then(|x| x.denial_name()) {
+            Some(kind) => format!("denied ({kind})"),
+            None => "denied".to_string(),
+        },
     };
-    if let Some(step) = &c.failed_step {
-        if c.steps.len() > 1 {
-            write!(s, " at {step}").ok();
+    if let Some(step) = o.failed_step() {
+        if o.steps.len() > 1 {
+            write!(s, " at {}", step.action).ok();
         }
     }
-    if !c.decided_by.is_empty() {
-        let labels: Vec<String> = c.decided_by.iter().map(StatementRef::label).collect();
+    if !o.decided_by().is_empty() {
+        let labels: Vec<String> = o.decided_by().iter().map(StatementRef::label).collect();
         write!(s, " by {}", labels.join(", ")).ok();
-    } else if let Some(t) = c
-        .steps
-        .iter()
-        .find(|s| !s.allowed)
-        .and_then(|s| s.denied_by)
-    {
-        write!(s, ": no {} allows it", t.aws_name()).ok();
+    } else if let Some(d) = o.denial() {
+        write!(s, ": {}", denial_summary(d)).ok();
     }
     s
+}
+
+/// Why an implicit denial happened, in words that agree with AWS's message: an SCP level that
+/// allows nothing for the action is what AWS reports as an explicit SCP deny (decision A18).
+fn denial_summary(d: &crate::engine::Denial) -> String {
+    match d.layer() {
+        PolicyType::Scp => "no service control policy allows it, which AWS reports as an explicit deny in a service control policy".to_string(),
+        t => format!("no {} allows it", t.aws_name()),
+    }
 }
 
 /// The `check` report for one file.
@@ -169,12 +175,16 @@ fn explain_statements(out: &mut String, traces: &[StatementTrace]) {
     }
 }
 
-fn explain_step(out: &mut String, i: usize, s: &StepResult) {
-    let verdict = match (&s.error, s.allowed, s.denial) {
-        (Some(e), true, _) => format!("FAILED with {}", e.code),
-        (_, true, _) => "ALLOWED".to_string(),
-        (_, false, Some(d)) => format!("DENIED ({} deny)", d.name()),
-        (_, false, None) => "DENIED".to_string(),
+fn explain_step(out: &mut String, i: usize, s: &Step) {
+    let verdict = match &s.outcome {
+        StepOutcome::Allowed { .. } => "ALLOWED".to_string(),
+        StepOutcome::Denied { denial, .. } => format!(
+            "DENIED ({} deny)",
+            denial.outcome().denial_name().unwrap_or("implicit")
+        ),
+        StepOutcome::Rejected { error } | StepOutcome::Unavailable { error, .. } => {
+            format!("FAILED with {}", error.code)
+        }
     };
     let optional = if s.optional { " (optional)" } else { "" };
     writeln!(out, "\nStep {}: {}{optional} -> {verdict}", i + 1, s.title).ok();
@@ -207,13 +217,13 @@ fn explain_step(out: &mut String, i: usize, s: &StepResult) {
             }
         }
     }
-    if !s.decided_by.is_empty() {
+    if !s.outcome.statements().is_empty() {
         writeln!(out, "  decided by:").ok();
-        for r in &s.decided_by {
+        for r in s.outcome.statements() {
             writeln!(out, "    - {}", describe_ref(r)).ok();
         }
     }
-    if let Some(m) = &s.message {
+    if let Some(m) = s.outcome.message() {
         writeln!(out, "  AWS records: {m}").ok();
     }
 }
@@ -223,26 +233,27 @@ fn explain_step(out: &mut String, i: usize, s: &StepResult) {
 pub fn explain(file: &str, c: &CheckResult) -> String {
     let mut out = String::new();
     writeln!(out, "Check \"{}\" ({file}:{})", c.name, c.line).ok();
-    let verdict = if c.allowed {
+    let o = &c.outcome;
+    let verdict = if o.is_allowed() {
         "ALLOWED".to_string()
     } else {
         outcome(c).to_uppercase_first()
     };
     writeln!(out, "Answer: {verdict}").ok();
-    if let Some(e) = &c.error {
+    if let Some(e) = o.error() {
         writeln!(out, "The client sees: {}: {}", e.code, e.message).ok();
     }
-    if let Some(m) = &c.message {
-        if c.error.as_ref().is_none_or(|e| &e.message != m) {
+    if let Some(m) = o.message() {
+        if o.error().is_none_or(|e| e.message != m) {
             writeln!(out, "Behind it (as CloudTrail records it): {m}").ok();
         }
     }
-    if let Some(step) = &c.failed_step {
-        writeln!(out, "Failed step: {step}").ok();
+    if let Some(step) = o.failed_step() {
+        writeln!(out, "Failed step: {}", step.action).ok();
     }
-    if !c.decided_by.is_empty() {
+    if !o.decided_by().is_empty() {
         writeln!(out, "Decided by:").ok();
-        for r in &c.decided_by {
+        for r in o.decided_by() {
             writeln!(out, "  - {}", describe_ref(r)).ok();
         }
     }
@@ -258,13 +269,13 @@ pub fn explain(file: &str, c: &CheckResult) -> String {
         }
         ExpectationStatus::None => {}
     }
-    if !c.notes.is_empty() {
+    if !o.notes.is_empty() {
         writeln!(out, "How the call was modelled:").ok();
-        for n in &c.notes {
+        for n in &o.notes {
             writeln!(out, "  - {n}").ok();
         }
     }
-    for (i, s) in c.steps.iter().enumerate() {
+    for (i, s) in o.steps.iter().enumerate() {
         explain_step(&mut out, i, s);
     }
     out

@@ -1,16 +1,22 @@
 //! Scenario files (format 1): a world and the checks to run against it, with expectations.
+//! This layer loads files and runs checks: it turns each check into a request of the services
+//! layer, and each outcome into a [`CheckResult`] with its expectation's status.
 
 mod load;
+pub mod question;
 pub mod reader;
-pub(crate) mod run;
+mod run;
 
+use std::fmt;
 use std::sync::Arc;
 
 pub use load::{load_scenario, load_scenario_text, LoadError};
-pub use run::{run_checks, run_scenario, CheckResult, ClientError, ExpectationStatus, StepResult};
+pub use run::{run_checks, run_scenario, CheckResult, ExpectationStatus};
 
+use crate::engine::{Caller, ContextValue, Outcome};
 use crate::json::SourceText;
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyType};
+use crate::services::{Call, ErrorCode};
 use crate::world::World;
 
 /// A loaded scenario file.
@@ -19,50 +25,30 @@ pub struct Scenario {
     pub source: Arc<SourceText>,
     pub world: World,
     pub checks: Vec<Check>,
-    /// Policies that are valid but probably wrong, as `file:line: warning: ...` lines.
-    pub warnings: Vec<String>,
+    /// Policies that are valid but probably wrong.
+    pub warnings: Vec<PolicyWarning>,
 }
 
-/// The API calls a check can model end to end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
-    PutObject,
-    GetObject,
-    HeadObject,
-    CopyObject,
-    CreateMultipartUpload,
-    ReplicateObject,
+/// A policy that is valid but probably does not mean what its author meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyWarning {
+    pub file: String,
+    /// 1-based line of the statement, when known.
+    pub line: Option<usize>,
+    pub policy: String,
+    pub statement: usize,
+    pub message: String,
 }
 
-impl Call {
-    pub const ALL: [Call; 6] = [
-        Call::PutObject,
-        Call::GetObject,
-        Call::HeadObject,
-        Call::CopyObject,
-        Call::CreateMultipartUpload,
-        Call::ReplicateObject,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Call::PutObject => "s3:PutObject",
-            Call::GetObject => "s3:GetObject",
-            Call::HeadObject => "s3:HeadObject",
-            Call::CopyObject => "s3:CopyObject",
-            Call::CreateMultipartUpload => "s3:CreateMultipartUpload",
-            Call::ReplicateObject => "s3:ReplicateObject",
-        }
+impl fmt::Display for PolicyWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.line.map_or(String::new(), |l| format!("{l}:"));
+        write!(
+            f,
+            "{}:{at} warning: {}, statement {}: {}",
+            self.file, self.policy, self.statement, self.message
+        )
     }
-}
-
-/// A context value given by a check.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContextOverride {
-    Single(String),
-    Multi(Vec<String>),
-    /// `null`: remove the key.
-    Remove,
 }
 
 /// What a check asks.
@@ -84,18 +70,65 @@ pub enum CheckKind {
     },
 }
 
-/// `"explicit"` or `"implicit"`.
+/// Which layer a denial names, as an expectation states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denial {
-    Explicit,
-    Implicit,
+pub enum LayerExpectation {
+    /// Exactly this policy type.
+    Exactly(PolicyType),
+    /// Any resource-based policy (bucket, key, trust or other resource policy).
+    AnyResource,
 }
 
-impl Denial {
-    pub fn name(self) -> &'static str {
+impl LayerExpectation {
+    /// The names an expectation may use.
+    pub const NAMES: [&'static str; 10] = [
+        "identity",
+        "permissions_boundary",
+        "session",
+        "scp",
+        "rcp",
+        "vpc_endpoint",
+        "resource",
+        "bucket",
+        "key",
+        "trust",
+    ];
+
+    pub fn parse(name: &str) -> Option<LayerExpectation> {
+        Some(match name {
+            "identity" => LayerExpectation::Exactly(PolicyType::Identity),
+            "permissions_boundary" => LayerExpectation::Exactly(PolicyType::PermissionsBoundary),
+            "session" => LayerExpectation::Exactly(PolicyType::Session),
+            "scp" => LayerExpectation::Exactly(PolicyType::Scp),
+            "rcp" => LayerExpectation::Exactly(PolicyType::Rcp),
+            "vpc_endpoint" => LayerExpectation::Exactly(PolicyType::Endpoint),
+            "resource" => LayerExpectation::AnyResource,
+            "bucket" => LayerExpectation::Exactly(PolicyType::Bucket),
+            "key" => LayerExpectation::Exactly(PolicyType::Key),
+            "trust" => LayerExpectation::Exactly(PolicyType::Trust),
+            _ => return None,
+        })
+    }
+
+    pub fn matches(self, layer: PolicyType) -> bool {
         match self {
-            Denial::Explicit => "explicit",
-            Denial::Implicit => "implicit",
+            LayerExpectation::Exactly(t) => t == layer,
+            LayerExpectation::AnyResource => matches!(
+                layer,
+                PolicyType::Bucket | PolicyType::Key | PolicyType::Trust | PolicyType::Resource
+            ),
+        }
+    }
+}
+
+impl fmt::Display for LayerExpectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerExpectation::AnyResource => f.write_str("resource"),
+            LayerExpectation::Exactly(PolicyType::Bucket) => f.write_str("bucket"),
+            LayerExpectation::Exactly(PolicyType::Key) => f.write_str("key"),
+            LayerExpectation::Exactly(PolicyType::Trust) => f.write_str("trust"),
+            LayerExpectation::Exactly(t) => f.write_str(t.layer_name()),
         }
     }
 }
@@ -104,11 +137,14 @@ impl Denial {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Expectation {
     pub allowed: Option<bool>,
-    pub denial: Option<Denial>,
+    /// `ExplicitDeny` or `ImplicitDeny`.
+    pub denial: Option<Outcome>,
+    /// The layer the denial names: where the deciding Deny is, or which layer allowed nothing.
+    pub layer: Option<LayerExpectation>,
     /// Labels (Sids or `policy[index]`), compared as a set.
     pub decided_by: Option<Vec<String>>,
     pub failed_step: Option<String>,
-    pub error: Option<String>,
+    pub error: Option<ErrorCode>,
     /// The exact AWS-style message.
     pub message: Option<String>,
 }
@@ -117,12 +153,11 @@ pub struct Expectation {
 #[derive(Debug, Clone)]
 pub struct Check {
     pub name: String,
-    pub principal: Option<String>,
-    /// The principal, resolved against the world when the scenario was loaded (shared by the
-    /// checks that name the same principal).
-    pub caller: Option<Arc<crate::engine::Caller>>,
+    /// The caller, resolved against the world when the scenario was loaded (shared by the
+    /// checks that name the same principal). `None`: a replication, which S3 itself makes.
+    pub caller: Option<Arc<Caller>>,
     pub kind: CheckKind,
-    pub context: Vec<(String, ContextOverride)>,
+    pub context: Vec<(String, ContextValue)>,
     pub vpc_endpoint: Option<String>,
     pub session_policy: Option<Arc<Policy>>,
     pub expect: Option<Expectation>,

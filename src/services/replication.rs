@@ -8,481 +8,568 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-failure-codes.html ;
 //! decision A5.
 
-use super::kms::{self, kms_step, KmsRequest};
-use super::s3::{s3_step, Headers};
+use super::env::Env;
+use super::error::{ClientError, ErrorCode};
+use super::kms::{self, KmsRequest, Operation};
+use super::outcome::{CallOutcome, Step, StepKind};
+use super::request::CallRequest;
+use super::s3::headers::{Headers, KMS_KEY_ID};
+use super::s3::{object_arn, s3_step, S3Request};
+use super::step::{authorize, AuthStep};
 use crate::engine::Caller;
-use crate::scenario::run::{
-    apply_overrides, authorize_step, failed_to_run, finish, Notes, StepInput,
+use crate::world::{
+    BaseRequest, Bucket, Encryption, ObjectOwnership, ReplicationRule, SseAlgorithm, StoredObject,
+    World,
 };
-use crate::scenario::{Check, CheckKind, CheckResult, ClientError, StepResult};
-use crate::world::{Encryption, ObjectOwnership, StoredObject, World};
 
 /// A replication that did not happen: the failure reason S3 reports, and why.
-fn failure(reason: &str, why: String) -> ClientError {
-    ClientError {
-        code: reason.to_string(),
-        message: format!("replication status FAILED ({reason}): {why}"),
-    }
+fn failure(reason: ErrorCode, why: impl std::fmt::Display) -> ClientError {
+    ClientError::new(
+        reason,
+        format!("replication status FAILED ({reason}): {why}"),
+    )
 }
 
 /// An object that replication passes over: no replication status at all.
 fn skipped(why: String) -> ClientError {
-    ClientError {
-        code: "SrcObjectNotEligible".to_string(),
-        message: format!("not replicated, no replication status: {why}"),
-    }
+    ClientError::new(
+        ErrorCode::SrcObjectNotEligible,
+        format!("not replicated, no replication status: {why}"),
+    )
 }
 
-/// Runs a `s3:ReplicateObject` check.
-pub fn run(world: &mut World, check: &Check, trace: bool) -> CheckResult {
-    let CheckKind::Call { bucket, key, .. } = &check.kind else {
-        return failed_to_run(check, "not a call check".to_string());
-    };
+/// Runs the replication of `request.key` in `request.bucket`. A replication that completes
+/// writes its replica into the destination bucket.
+pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_>) -> CallOutcome {
     let mut steps = Vec::new();
-    let mut notes = Notes::new(trace);
-    let result = replicate(world, check, bucket, key, &mut steps, &mut notes, trace);
+    let result = replicate(world, env, request.bucket, request.key, &mut steps);
     let error = match result {
         Err(e) => Some(e),
         Ok((destination, replica)) => {
-            if let Some(b) = world.buckets.iter_mut().find(|b| b.name == destination) {
+            if let Some(b) = world.bucket_mut(&destination) {
                 b.objects.retain(|o| o.key != replica.key);
                 b.objects.push(replica);
             }
             None
         }
     };
-    finish(check, steps, error, notes.items)
+    CallOutcome::new(steps, error, std::mem::take(&mut env.notes))
 }
 
-/// The step that fails a replication, with its failure reason.
-fn fail_with<T>(steps: &mut [StepResult], reason: &str) -> Result<T, ClientError> {
-    let step = steps.last_mut();
-    let why = step
-        .as_ref()
-        .and_then(|s| s.message.clone())
-        .unwrap_or_else(|| "the step failed".to_string());
-    let e = step
-        .as_ref()
-        .and_then(|s| s.error.clone())
-        .filter(|e| e.code.starts_with("KMS."))
-        .map(|e| failure(reason, e.message))
-        .unwrap_or_else(|| failure(reason, why));
-    Err(e)
+/// What one replication works on, found before any step.
+struct Plan {
+    source: String,
+    destination: String,
+    role: String,
+    key: String,
+    object: StoredObject,
+    rule: ReplicationRule,
 }
 
-fn step_failed(step: &StepResult) -> bool {
-    !step.allowed || step.error.is_some()
+impl Plan {
+    fn source<'w>(&self, world: &'w World) -> Result<&'w Bucket, ClientError> {
+        world.bucket(&self.source).ok_or_else(|| {
+            failure(
+                ErrorCode::SrcBucketNotFound,
+                format!("no bucket {}", self.source),
+            )
+        })
+    }
+
+    fn destination<'w>(&self, world: &'w World) -> Result<&'w Bucket, ClientError> {
+        world.bucket(&self.destination).ok_or_else(|| {
+            failure(
+                ErrorCode::DstBucketNotFound,
+                format!("no bucket {}", self.destination),
+            )
+        })
+    }
+
+    fn source_arn(&self) -> String {
+        object_arn(&self.source, &self.key)
+    }
+
+    fn destination_arn(&self) -> String {
+        object_arn(&self.destination, &self.key)
+    }
 }
 
 /// Performs the replication's steps; on success returns the destination bucket and the replica.
 fn replicate(
     world: &mut World,
-    check: &Check,
-    bucket_name: &str,
+    env: &mut Env<'_>,
+    bucket: &str,
     key: &str,
-    steps: &mut Vec<StepResult>,
-    notes: &mut Notes,
-    trace: bool,
+    steps: &mut Vec<Step>,
 ) -> Result<(String, StoredObject), ClientError> {
-    let Some(source) = world.bucket(bucket_name).cloned() else {
+    let plan = locate(world, bucket, key)?;
+    env.note(|| {
+        format!(
+            "rule {} replicates {bucket}/{key} to {}",
+            plan.rule.id, plan.destination
+        )
+    });
+    check_eligible(world, &plan)?;
+    let role = assume_role(world, env, &plan, steps)?;
+    let replicate_tags = read_source(world, env, &role, &plan, steps)?;
+    let (encryption, operation) = replica_encryption(world, env, &plan)?;
+    let tags_written = write_replica(world, env, &role, &plan, &encryption, replicate_tags, steps)?;
+    if let Some(operation) = operation {
+        encrypt_replica(world, env, &role, &plan, &encryption, operation, steps)?;
+    }
+    let replica = replica(world, env, &plan, encryption, tags_written)?;
+    Ok((plan.destination, replica))
+}
+
+/// The source object, the rule that covers it and the destination, with the reasons S3 gives
+/// when one is missing or the object is not eligible.
+fn locate(world: &World, bucket: &str, key: &str) -> Result<Plan, ClientError> {
+    let Some(source) = world.bucket(bucket) else {
         return Err(failure(
-            "SrcBucketNotFound",
-            format!("no bucket {bucket_name}"),
+            ErrorCode::SrcBucketNotFound,
+            format!("no bucket {bucket}"),
         ));
     };
-    let Some(config) = source.replication.clone() else {
+    let Some(config) = &source.replication else {
         return Err(failure(
-            "SrcBucketReplicationConfigMissing",
-            format!("bucket {bucket_name} has no replication configuration"),
+            ErrorCode::SrcBucketReplicationConfigMissing,
+            format!("bucket {bucket} has no replication configuration"),
         ));
     };
-    let Some(object) = source.objects.iter().find(|o| o.key == key).cloned() else {
-        return Err(failure("SrcVersionNotFound", format!("{bucket_name}/{key} does not exist (upload it in an earlier check or list it under objects)")));
+    let Some(object) = source.object(key) else {
+        return Err(failure(ErrorCode::SrcVersionNotFound, format!("{bucket}/{key} does not exist (upload it in an earlier check or list it under objects)")));
     };
     if object.replica {
         return Err(skipped(format!(
-            "{bucket_name}/{key} is itself a replica, and replicas are not replicated again"
+            "{bucket}/{key} is itself a replica, and replicas are not replicated again"
         )));
     }
-    let Some(rule) = config
-        .rules
-        .iter()
-        .find(|r| key.starts_with(&r.prefix))
-        .cloned()
-    else {
+    let Some(rule) = config.rules.iter().find(|r| key.starts_with(&r.prefix)) else {
         return Err(skipped(format!(
             "no rule of the replication configuration matches the key {key}"
         )));
     };
-    notes.add(|| {
-        format!(
-            "rule {} replicates {bucket_name}/{key} to {}",
-            rule.id, rule.destination_bucket
-        )
-    });
-    let source_kms = object.encryption.is_kms();
-    if source_kms && !rule.replicate_kms_encrypted {
+    Ok(Plan {
+        source: source.name.clone(),
+        destination: rule.destination_bucket.clone(),
+        role: config.role.clone(),
+        key: key.to_string(),
+        object: object.clone(),
+        rule: rule.clone(),
+    })
+}
+
+/// Whether the rule takes this object, and the destination can receive it.
+fn check_eligible(world: &World, plan: &Plan) -> Result<(), ClientError> {
+    if plan.object.encryption.is_kms() && !plan.rule.replicate_kms_encrypted {
         return Err(skipped(format!(
-            "{bucket_name}/{key} is SSE-KMS encrypted, and rule {} does not enable SseKmsEncryptedObjects",
-            rule.id
+            "{}/{} is SSE-KMS encrypted, and rule {} does not enable SseKmsEncryptedObjects",
+            plan.source, plan.key, plan.rule.id
         )));
     }
-    let Some(dest) = world.bucket(&rule.destination_bucket).cloned() else {
+    let destination = plan.destination(world)?;
+    if !destination.versioning {
         return Err(failure(
-            "DstBucketNotFound",
-            format!("no bucket {}", rule.destination_bucket),
-        ));
-    };
-    if !dest.versioning {
-        return Err(failure(
-            "DstBucketUnversioned",
-            format!("versioning is not enabled on {}", dest.name),
+            ErrorCode::DstBucketUnversioned,
+            format!("versioning is not enabled on {}", destination.name),
         ));
     }
+    Ok(())
+}
 
-    // 1. S3 assumes the replication role.
-    let s3_service =
-        Caller::parse("s3.amazonaws.com").map_err(|e| failure("AssumeRoleNotPermitted", e))?;
-    // A service acting for a resource carries that resource in aws:SourceArn and its account in
-    // aws:SourceAccount (the confused-deputy conditions trust policies test).
-    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn
-    let mut assume_ctx = world.base_context(
-        &s3_service,
-        "sts:AssumeRole",
-        &config.role,
-        World::account_of(&config.role).as_deref(),
-        None,
-    );
-    assume_ctx.set("aws:SourceArn", source.arn());
-    assume_ctx.set("aws:SourceAccount", source.account.as_str());
-    apply_overrides(&mut assume_ctx, &check.context);
-    let assume = authorize_step(
+/// Ends the replication at the step just taken, with the failure reason S3 reports: a KMS
+/// key problem keeps KMS's own words, anything else the step's record.
+fn fail_at<T>(steps: &[Step], reason: ErrorCode) -> Result<T, ClientError> {
+    let step = steps.last();
+    if let Some(e) = step
+        .and_then(|s| s.outcome.error())
+        .filter(|e| e.code.is_kms_key_problem())
+    {
+        return Err(failure(reason, &e.message));
+    }
+    let why = step
+        .and_then(|s| s.outcome.message())
+        .unwrap_or("the step failed");
+    Err(failure(reason, why))
+}
+
+/// Appends a step; ends the replication with `reason` when it failed.
+fn require(steps: &mut Vec<Step>, step: Step, reason: ErrorCode) -> Result<(), ClientError> {
+    let passed = step.outcome.passed();
+    steps.push(step);
+    if passed {
+        Ok(())
+    } else {
+        fail_at(steps, reason)
+    }
+}
+
+/// Step 1: S3 (`s3.amazonaws.com`) assumes the replication role. A service acting for a resource
+/// carries that resource in `aws:SourceArn` and its account in `aws:SourceAccount` (the
+/// confused-deputy conditions trust policies test).
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn
+fn assume_role(
+    world: &World,
+    env: &mut Env<'_>,
+    plan: &Plan,
+    steps: &mut Vec<Step>,
+) -> Result<Caller, ClientError> {
+    let s3 = Caller::parse("s3.amazonaws.com")
+        .map_err(|e| failure(ErrorCode::AssumeRoleNotPermitted, e))?;
+    let source = plan.source(world)?;
+    let role_account = World::account_of(&plan.role);
+    let mut context = world.base_context(&BaseRequest {
+        caller: &s3,
+        action: "sts:AssumeRole",
+        resource: &plan.role,
+        resource_account: role_account.as_deref(),
+        endpoint: None,
+        via_s3: None,
+    });
+    context.set("aws:SourceArn", source.arn());
+    context.set("aws:SourceAccount", source.account.as_str());
+    context.apply(env.options.context);
+    let title = || {
+        format!(
+            "S3 (s3.amazonaws.com) assumes the replication role {}",
+            plan.role
+        )
+    };
+    let step = authorize(
         world,
-        StepInput {
-            title: &|| {
-                format!(
-                    "S3 (s3.amazonaws.com) assumes the replication role {}",
-                    config.role
-                )
-            },
-            caller: &s3_service,
+        env,
+        AuthStep {
+            kind: StepKind::AssumeRole,
+            title: &title,
+            caller: &s3,
             action: "sts:AssumeRole",
-            resource: &config.role,
+            resource: &plan.role,
             resource_account: None,
-            context: assume_ctx,
+            context,
             session_policy: None,
             endpoint: None,
             notes: Vec::new(),
         },
-        trace,
     );
-    let failed = step_failed(&assume);
-    steps.push(assume);
-    if failed {
-        return fail_with(steps, "AssumeRoleNotPermitted");
-    }
-    let role = world
-        .caller(&config.role)
-        .map_err(|e| failure("AssumeRoleNotPermitted", e))?;
-    let src_arn = format!("arn:aws:s3:::{bucket_name}/{key}");
-    let dst_arn = format!("arn:aws:s3:::{}/{key}", dest.name);
+    require(steps, step, ErrorCode::AssumeRoleNotPermitted)?;
+    world
+        .caller(&plan.role)
+        .map_err(|e| failure(ErrorCode::AssumeRoleNotPermitted, e))
+}
 
-    // 2. The role reads the source version.
-    let no_headers = Headers(&[]);
-    let read = s3_step(
-        world,
-        check,
-        &role,
-        "s3:GetObjectVersionForReplication",
-        &source,
-        &src_arn,
-        &no_headers,
-        None,
-        &object.tags,
-        &|| "the replication role reads the source version".to_string(),
-        trace,
-    );
-    let failed = step_failed(&read);
-    steps.push(read);
-    if failed {
-        return fail_with(steps, "SrcGetObjectNotPermitted");
-    }
+/// Step 2: The role reads the source version, its tags when it has some (a failure there only drops
+/// the tags), and decrypts it when it is SSE-KMS. Returns whether the tags replicate.
+fn read_source(
+    world: &World,
+    env: &mut Env<'_>,
+    role: &Caller,
+    plan: &Plan,
+    steps: &mut Vec<Step>,
+) -> Result<bool, ClientError> {
+    let source = plan.source(world)?;
+    let source_arn = plan.source_arn();
+    let object = &plan.object;
+    let title = || "the replication role reads the source version".to_string();
+    let read = S3Request {
+        caller: role,
+        action: "s3:GetObjectVersionForReplication",
+        bucket: source,
+        resource: &source_arn,
+        headers: Headers(&[]),
+        resolved_key_id: None,
+        existing_tags: &object.tags,
+        title: &title,
+    };
+    let step = s3_step(world, env, read);
+    require(steps, step, ErrorCode::SrcGetObjectNotPermitted)?;
     let mut replicate_tags = !object.tags.is_empty();
     if replicate_tags {
-        let mut tags = s3_step(
-            world,
-            check,
-            &role,
-            "s3:GetObjectVersionTagging",
-            &source,
-            &src_arn,
-            &no_headers,
-            None,
-            &object.tags,
-            &|| "the replication role reads the source version's tags".to_string(),
-            trace,
-        );
+        let title = || "the replication role reads the source version's tags".to_string();
+        let tagging = S3Request {
+            action: "s3:GetObjectVersionTagging",
+            title: &title,
+            ..read
+        };
+        let mut tags = s3_step(world, env, tagging);
         tags.optional = true;
-        if step_failed(&tags) {
+        if !tags.outcome.passed() {
             replicate_tags = false;
-            notes.add(|| {
+            env.note(|| {
                 "the role may not read the tags: the object replicates without them".to_string()
             });
         }
         steps.push(tags);
     }
-    if source_kms {
-        let key_arn = object.encryption.kms_key.clone().unwrap_or_default();
+    if object.encryption.is_kms() {
+        let key_arn = object.encryption.kms_key.as_deref().unwrap_or_default();
         let context_arn = if object.encryption.bucket_key {
             source.arn()
         } else {
-            src_arn.clone()
+            source_arn.clone()
         };
-        let step = kms_step(
+        let title = || format!("KMS: the role decrypts the source version with {key_arn}");
+        let step = kms::request(
             world,
-            check,
+            env,
             KmsRequest {
-                caller: &role,
-                operation: "Decrypt",
-                key_arn: &key_arn,
+                caller: role,
+                operation: Operation::Decrypt,
+                key_arn,
                 region: &source.region,
                 context_arn: &context_arn,
                 extra_context: &object.encryption_context,
-                title: &|| format!("KMS: the role decrypts the source version with {key_arn}"),
+                title: &title,
             },
-            trace,
         );
-        let state = step
-            .error
-            .as_ref()
-            .is_some_and(|e| e.code.starts_with("KMS."));
-        let failed = step_failed(&step);
-        steps.push(step);
-        if failed {
-            return fail_with(
-                steps,
-                if state {
-                    "SrcKmsKeyInvalidState"
-                } else {
-                    "SrcGetObjectNotPermitted"
-                },
-            );
-        }
+        let key_state = step
+            .outcome
+            .error()
+            .is_some_and(|e| e.code.is_kms_key_problem());
+        let reason = if key_state {
+            ErrorCode::SrcKmsKeyInvalidState
+        } else {
+            ErrorCode::SrcGetObjectNotPermitted
+        };
+        require(steps, step, reason)?;
     }
+    Ok(replicate_tags)
+}
 
-    // 3. Which key encrypts the replica.
-    let (replica_encryption, replica_operation) = if source_kms {
-        let Some(reference) = rule.replica_kms_key.clone() else {
+/// Step 3: Which key encrypts the replica: the rule's ReplicaKmsKeyID for an SSE-KMS source, the
+/// destination's default otherwise (its `aws/s3` is created when needed). Returns the KMS
+/// operation writing the replica needs, if any.
+fn replica_encryption(
+    world: &mut World,
+    env: &mut Env<'_>,
+    plan: &Plan,
+) -> Result<(Encryption, Option<Operation>), ClientError> {
+    let destination = plan.destination(world)?;
+    let (account, region) = (destination.account.clone(), destination.region.clone());
+    let default = destination.default_encryption.clone();
+    let kms = |arn: String| Encryption {
+        algorithm: SseAlgorithm::AwsKms,
+        kms_key: Some(arn),
+        bucket_key: default.bucket_key,
+    };
+    if plan.object.encryption.is_kms() {
+        let Some(reference) = &plan.rule.replica_kms_key else {
             return Err(failure(
-                "DstKmsKeyNotFound",
+                ErrorCode::DstKmsKeyNotFound,
                 format!(
                     "rule {} replicates SSE-KMS objects but names no ReplicaKmsKeyID",
-                    rule.id
+                    plan.rule.id
                 ),
             ));
         };
-        let arn = match kms::resolve(world, &reference, &dest.account, &dest.region) {
-            Ok(a) => a,
-            Err(e) => {
-                return Err(failure(
-                    "DstKmsKeyNotFound",
-                    format!("the replica key {reference}: {}", e.message),
-                ))
-            }
-        };
+        let arn = kms::resolve(world, reference, &account, &region).map_err(|e| {
+            failure(
+                ErrorCode::DstKmsKeyNotFound,
+                format!("the replica key {reference}: {}", e.message),
+            )
+        })?;
         if let Some(k) = world.key(&arn) {
             if let Some(e) = kms::state_error(k) {
-                return Err(failure("DstKmsKeyInvalidState", e.message));
+                return Err(failure(ErrorCode::DstKmsKeyInvalidState, e.message));
             }
-            if k.account != dest.account {
-                notes.add(|| format!(
-                    "the replica key {arn} belongs to account {}, not to the destination's owner {}: the destination account can read the replicas only if that key's policy lets it decrypt",
-                    k.account, dest.account
+            if k.account != account {
+                env.note(|| format!(
+                    "the replica key {arn} belongs to account {}, not to the destination's owner {account}: the destination account can read the replicas only if that key's policy lets it decrypt",
+                    k.account
                 ));
             }
         }
-        (
-            Encryption {
-                algorithm: "aws:kms".to_string(),
-                kms_key: Some(arn),
-                bucket_key: dest.default_encryption.bucket_key,
-            },
-            Some("Encrypt"),
-        )
-    } else if dest.default_encryption.is_kms() {
-        let arn = match &dest.default_encryption.kms_key {
-            Some(reference) => kms::resolve(world, reference, &dest.account, &dest.region)
-                .map_err(|e| failure("DstKmsKeyNotFound", e.message))?,
-            None => kms::aws_s3_key(world, &dest.account, &dest.region),
-        };
-        (
-            Encryption {
-                algorithm: "aws:kms".to_string(),
-                kms_key: Some(arn),
-                bucket_key: dest.default_encryption.bucket_key,
-            },
-            Some("GenerateDataKey"),
-        )
-    } else {
-        (object.encryption.clone(), None)
+        return Ok((kms(arn), Some(Operation::Encrypt)));
+    }
+    if !default.is_kms() {
+        return Ok((plan.object.encryption.clone(), None));
+    }
+    let arn = match &default.kms_key {
+        Some(reference) => kms::resolve(world, reference, &account, &region)
+            .map_err(|e| failure(ErrorCode::DstKmsKeyNotFound, e.message))?,
+        None => world.ensure_aws_s3_key(&account, &region),
     };
-    let world: &World = world;
+    Ok((kms(arn), Some(Operation::GenerateDataKey)))
+}
 
-    // 4. The role writes the replica into the destination bucket.
-    let header_pairs: Vec<(String, String)> = match &replica_encryption.kms_key {
-        Some(arn) => vec![
-            (
-                "x-amz-server-side-encryption".to_string(),
-                "aws:kms".to_string(),
-            ),
-            (
-                "x-amz-server-side-encryption-aws-kms-key-id".to_string(),
-                arn.clone(),
-            ),
-        ],
-        None => vec![(
-            "x-amz-server-side-encryption".to_string(),
-            replica_encryption.algorithm.clone(),
-        )],
+/// The headers of the write S3 makes for a replica: its encryption, as S3 chose it.
+fn replica_headers(encryption: &Encryption) -> Vec<(String, String)> {
+    let mut headers = vec![(
+        "x-amz-server-side-encryption".to_string(),
+        encryption.algorithm.as_str().to_string(),
+    )];
+    if let Some(arn) = &encryption.kms_key {
+        headers[0].1 = SseAlgorithm::AwsKms.as_str().to_string();
+        headers.push((KMS_KEY_ID.to_string(), arn.clone()));
+    }
+    headers
+}
+
+/// Step 4: The role writes the replica into the destination bucket: `s3:ReplicateObject`, the owner
+/// override when the rule asks for it, and the tags (whose refusal only drops them). Returns
+/// whether the tags were written.
+fn write_replica(
+    world: &World,
+    env: &mut Env<'_>,
+    role: &Caller,
+    plan: &Plan,
+    encryption: &Encryption,
+    replicate_tags: bool,
+    steps: &mut Vec<Step>,
+) -> Result<bool, ClientError> {
+    let destination = plan.destination(world)?;
+    let destination_arn = plan.destination_arn();
+    let header_pairs = replica_headers(encryption);
+    let title = || {
+        format!(
+            "the replication role writes the replica into {}",
+            plan.destination
+        )
     };
-    let replica_headers = Headers(&header_pairs);
-    let write = s3_step(
-        world,
-        check,
-        &role,
-        "s3:ReplicateObject",
-        &dest,
-        &dst_arn,
-        &replica_headers,
-        replica_encryption.kms_key.as_deref(),
-        &[],
-        &|| format!("the replication role writes the replica into {}", dest.name),
-        trace,
-    );
-    let failed = step_failed(&write);
-    steps.push(write);
-    if failed {
-        return fail_with(steps, "DstPutObjectNotPermitted");
+    let write = S3Request {
+        caller: role,
+        action: "s3:ReplicateObject",
+        bucket: destination,
+        resource: &destination_arn,
+        headers: Headers(&header_pairs),
+        resolved_key_id: encryption.kms_key.as_deref(),
+        existing_tags: &[],
+        title: &title,
+    };
+    let step = s3_step(world, env, write);
+    require(steps, step, ErrorCode::DstPutObjectNotPermitted)?;
+    let enforced = destination.object_ownership == ObjectOwnership::BucketOwnerEnforced;
+    if plan.rule.owner_override && !enforced {
+        let title =
+            || "owner override: the replica is to belong to the destination's owner".to_string();
+        let override_owner = S3Request {
+            action: "s3:ObjectOwnerOverrideToBucketOwner",
+            resolved_key_id: None,
+            title: &title,
+            ..write
+        };
+        let step = s3_step(world, env, override_owner);
+        require(steps, step, ErrorCode::DstPutObjectNotPermitted)?;
+    } else if plan.rule.owner_override {
+        env.note(|| format!("{} is BucketOwnerEnforced: its owner owns the replica anyway, so s3:ObjectOwnerOverrideToBucketOwner is not checked", plan.destination));
     }
-    let enforced = dest.object_ownership == ObjectOwnership::BucketOwnerEnforced;
-    if rule.owner_override && !enforced {
-        let step = s3_step(
+    if !replicate_tags {
+        return Ok(false);
+    }
+    let title = || "the replication role writes the replica's tags".to_string();
+    let tagging = S3Request {
+        action: "s3:ReplicateTags",
+        resolved_key_id: None,
+        title: &title,
+        ..write
+    };
+    let mut step = s3_step(world, env, tagging);
+    step.optional = true;
+    let written = step.outcome.passed();
+    if !written {
+        env.note(|| "s3:ReplicateTags is not allowed: the replica is written without tags (DstPutTaggingNotPermitted)".to_string());
+    }
+    steps.push(step);
+    Ok(written)
+}
+
+/// Step 5: KMS encrypts the replica's data key for the role (`kms:Encrypt` with a ReplicaKmsKeyID,
+/// decision A5; `kms:GenerateDataKey` under the destination's default key); with an S3 Bucket
+/// Key at the destination S3 also decrypts the bucket-level key.
+fn encrypt_replica(
+    world: &World,
+    env: &mut Env<'_>,
+    role: &Caller,
+    plan: &Plan,
+    encryption: &Encryption,
+    operation: Operation,
+    steps: &mut Vec<Step>,
+) -> Result<(), ClientError> {
+    let destination = plan.destination(world)?;
+    let Some(arn) = encryption.kms_key.as_deref() else {
+        return Ok(());
+    };
+    let context_arn = if encryption.bucket_key {
+        destination.arn()
+    } else {
+        plan.destination_arn()
+    };
+    let mut operations = vec![operation];
+    if encryption.bucket_key {
+        operations.push(Operation::Decrypt);
+    }
+    for op in operations {
+        let title = || {
+            format!(
+                "KMS: the role encrypts the replica with {arn} ({})",
+                op.action()
+            )
+        };
+        let step = kms::request(
             world,
-            check,
-            &role,
-            "s3:ObjectOwnerOverrideToBucketOwner",
-            &dest,
-            &dst_arn,
-            &replica_headers,
-            None,
-            &[],
-            &|| "owner override: the replica is to belong to the destination's owner".to_string(),
-            trace,
+            env,
+            KmsRequest {
+                caller: role,
+                operation: op,
+                key_arn: arn,
+                region: &destination.region,
+                context_arn: &context_arn,
+                extra_context: &plan.object.encryption_context,
+                title: &title,
+            },
         );
-        let failed = step_failed(&step);
-        steps.push(step);
-        if failed {
-            return fail_with(steps, "DstPutObjectNotPermitted");
-        }
-    } else if rule.owner_override {
-        notes.add(|| format!("{} is BucketOwnerEnforced: its owner owns the replica anyway, so s3:ObjectOwnerOverrideToBucketOwner is not checked", dest.name));
-    }
-    if replicate_tags {
-        let mut step = s3_step(
-            world,
-            check,
-            &role,
-            "s3:ReplicateTags",
-            &dest,
-            &dst_arn,
-            &replica_headers,
-            None,
-            &[],
-            &|| "the replication role writes the replica's tags".to_string(),
-            trace,
-        );
-        step.optional = true;
-        if step_failed(&step) {
-            replicate_tags = false;
-            notes.add(|| "s3:ReplicateTags is not allowed: the replica is written without tags (DstPutTaggingNotPermitted)".to_string());
-        }
-        steps.push(step);
-    }
-    if let (Some(op), Some(arn)) = (replica_operation, replica_encryption.kms_key.as_deref()) {
-        let context_arn = if replica_encryption.bucket_key {
-            dest.arn()
+        let key_state = step
+            .outcome
+            .error()
+            .is_some_and(|e| e.code.is_kms_key_problem());
+        let reason = if key_state {
+            ErrorCode::DstKmsKeyInvalidState
         } else {
-            dst_arn.clone()
+            ErrorCode::DstPutObjectNotPermitted
         };
-        let mut ops = vec![op];
-        if replica_encryption.bucket_key {
-            // With an S3 Bucket Key at the destination S3 also decrypts the bucket-level key.
-            ops.push("Decrypt");
-        }
-        for op in ops {
-            let step = kms_step(
-                world,
-                check,
-                KmsRequest {
-                    caller: &role,
-                    operation: op,
-                    key_arn: arn,
-                    region: &dest.region,
-                    context_arn: &context_arn,
-                    extra_context: &object.encryption_context,
-                    title: &|| format!("KMS: the role encrypts the replica with {arn} (kms:{op})"),
-                },
-                trace,
-            );
-            let state = step
-                .error
-                .as_ref()
-                .is_some_and(|e| e.code.starts_with("KMS."));
-            let failed = step_failed(&step);
-            steps.push(step);
-            if failed {
-                return fail_with(
-                    steps,
-                    if state {
-                        "DstKmsKeyInvalidState"
-                    } else {
-                        "DstPutObjectNotPermitted"
-                    },
-                );
-            }
-        }
+        require(steps, step, reason)?;
     }
+    Ok(())
+}
 
-    // 5. The replica exists.
-    let owner = if enforced || rule.owner_override {
-        dest.account.clone()
+/// Step 6: The replica as it now exists in the destination. Without owner override it keeps the
+/// source's owner and ACL; with it, S3 drops the ACL and the destination owner owns it.
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
+fn replica(
+    world: &World,
+    env: &mut Env<'_>,
+    plan: &Plan,
+    encryption: Encryption,
+    tags_written: bool,
+) -> Result<StoredObject, ClientError> {
+    let destination = plan.destination(world)?;
+    let enforced = destination.object_ownership == ObjectOwnership::BucketOwnerEnforced;
+    let owner = if enforced || plan.rule.owner_override {
+        destination.account.clone()
     } else {
-        object.owner.clone()
+        plan.object.owner.clone()
     };
-    notes.add(|| format!(
-        "replication status: COMPLETED on the source, REPLICA on {dst_arn} (owned by {owner}, encrypted with {})",
-        replica_encryption.kms_key.as_deref().unwrap_or(&replica_encryption.algorithm)
+    env.note(|| format!(
+        "replication status: COMPLETED on the source, REPLICA on {} (owned by {owner}, encrypted with {})",
+        plan.destination_arn(),
+        encryption.kms_key.as_deref().unwrap_or(encryption.algorithm.as_str())
     ));
-    // Without owner override the replica keeps the source's ACL; with it, S3 drops the ACL
-    // and the destination owner has full control.
-    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
-    let acl = if rule.owner_override {
+    let acl = if plan.rule.owner_override {
         Default::default()
     } else {
-        object.acl.clone()
+        plan.object.acl.clone()
     };
     let mut replica = StoredObject::new(
-        &dest.name,
-        &dest.account,
-        key,
-        replica_encryption,
+        &destination.name,
+        &destination.account,
+        &plan.key,
+        encryption,
         owner,
         acl,
     );
-    if replicate_tags {
-        replica.tags = object.tags.clone();
+    if tags_written {
+        replica.tags = plan.object.tags.clone();
     }
-    replica.encryption_context = object.encryption_context.clone();
+    replica.encryption_context = plan.object.encryption_context.clone();
     replica.replica = true;
-    Ok((dest.name.clone(), replica))
+    Ok(replica)
 }

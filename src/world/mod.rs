@@ -1,17 +1,28 @@
 //! The world a scenario describes: principals and their policies, buckets, KMS keys, other
 //! resources, the organization and VPC endpoints; and, for any request in it, the policies
-//! that apply and the context keys AWS fills in.
+//! that apply ([`resource_side`]) and the context keys AWS fills in ([`context`]).
+//!
+//! Worlds are built through [`build`]: the scenario loader and `iamsim eval` use the same
+//! constructors, defaults and checks.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::{Caller, CallerKind, Context, Grant, OrgLevel, PolicySet, ResourceRules};
+use crate::engine::{Caller, CallerError, CallerKind, Grant, OrgLevel};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::model::Policy;
 
 pub mod acl;
+pub mod build;
+pub mod context;
 pub mod key_policies;
 pub mod public_access;
+pub mod resource_side;
+
+pub use build::{WorldError, WorldErrors};
+pub use context::{BaseRequest, ContextCache, RequestTime};
+pub use resource_side::ResourceSide;
 
 /// An IAM user or role.
 #[derive(Debug, Clone)]
@@ -28,12 +39,57 @@ pub struct Principal {
     pub unique_id: Option<String>,
 }
 
+/// A server-side encryption algorithm, as the `x-amz-server-side-encryption` header and the
+/// bucket's default encryption name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseAlgorithm {
+    /// SSE-S3: `AES256`.
+    Aes256,
+    /// SSE-KMS: `aws:kms`.
+    AwsKms,
+    /// Dual-layer SSE-KMS: `aws:kms:dsse`.
+    AwsKmsDsse,
+}
+
+impl SseAlgorithm {
+    pub const ALL: [SseAlgorithm; 3] = [
+        SseAlgorithm::Aes256,
+        SseAlgorithm::AwsKms,
+        SseAlgorithm::AwsKmsDsse,
+    ];
+
+    /// The name S3 uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SseAlgorithm::Aes256 => "AES256",
+            SseAlgorithm::AwsKms => "aws:kms",
+            SseAlgorithm::AwsKmsDsse => "aws:kms:dsse",
+        }
+    }
+
+    /// Reads S3's name for an algorithm (exact: S3 rejects other spellings).
+    pub fn parse(name: &str) -> Option<SseAlgorithm> {
+        SseAlgorithm::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// Whether objects are encrypted under a KMS key.
+    pub fn is_kms(self) -> bool {
+        self != SseAlgorithm::Aes256
+    }
+}
+
+impl fmt::Display for SseAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How objects in a bucket are encrypted by default, or how one object was encrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encryption {
-    /// `AES256` or `aws:kms` (or `aws:kms:dsse`).
-    pub algorithm: String,
-    /// The key as configured (ARN, id or alias); `None` with `aws:kms` means `aws/s3`.
+    pub algorithm: SseAlgorithm,
+    /// The key as configured (ARN, id or alias); `None` with SSE-KMS means `aws/s3`. On a stored
+    /// object, the key ARN it was encrypted under.
     pub kms_key: Option<String>,
     pub bucket_key: bool,
 }
@@ -41,14 +97,14 @@ pub struct Encryption {
 impl Encryption {
     pub fn sse_s3() -> Encryption {
         Encryption {
-            algorithm: "AES256".to_string(),
+            algorithm: SseAlgorithm::Aes256,
             kms_key: None,
             bucket_key: false,
         }
     }
 
     pub fn is_kms(&self) -> bool {
-        self.algorithm.starts_with("aws:kms")
+        self.algorithm.is_kms()
     }
 }
 
@@ -67,6 +123,28 @@ pub enum ObjectOwnership {
     BucketOwnerEnforced,
     BucketOwnerPreferred,
     ObjectWriter,
+}
+
+impl ObjectOwnership {
+    pub const ALL: [ObjectOwnership; 3] = [
+        ObjectOwnership::BucketOwnerEnforced,
+        ObjectOwnership::BucketOwnerPreferred,
+        ObjectOwnership::ObjectWriter,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ObjectOwnership> {
+        ObjectOwnership::ALL
+            .into_iter()
+            .find(|o| o.as_str() == name)
+    }
 }
 
 /// One replication rule.
@@ -155,6 +233,10 @@ impl Bucket {
     pub fn arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.name)
     }
+
+    pub fn object(&self, key: &str) -> Option<&StoredObject> {
+        self.objects.iter().find(|o| o.key == key)
+    }
 }
 
 /// Who manages a KMS key.
@@ -171,6 +253,26 @@ pub enum KeyState {
     Enabled,
     Disabled,
     PendingDeletion,
+}
+
+impl KeyState {
+    pub const ALL: [KeyState; 3] = [
+        KeyState::Enabled,
+        KeyState::Disabled,
+        KeyState::PendingDeletion,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<KeyState> {
+        KeyState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// A KMS key.
@@ -202,7 +304,7 @@ pub struct OtherResource {
 pub struct Organization {
     pub id: Option<String>,
     pub management_account: Option<String>,
-    /// Member account -> (SCP levels, RCP levels, OU path ids from the root).
+    /// Member account -> where it sits.
     pub accounts: HashMap<String, AccountPlacement>,
 }
 
@@ -224,160 +326,33 @@ pub struct Endpoint {
     pub policy: Option<Arc<Policy>>,
 }
 
-/// The time of the requests iamsim simulates: the moment the process started, as AWS would
-/// stamp a request made now. Formatted once; every request of a run shares it.
-pub struct RequestClock {
-    /// `aws:CurrentTime`, ISO 8601 in UTC.
-    pub iso: String,
-    /// `aws:EpochTime`, seconds.
-    pub epoch: String,
-}
-
-/// The process-wide request clock.
-pub fn request_clock() -> &'static RequestClock {
-    static CLOCK: std::sync::OnceLock<RequestClock> = std::sync::OnceLock::new();
-    CLOCK.get_or_init(|| {
-        let now = chrono::Utc::now();
-        RequestClock {
-            iso: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            epoch: now.timestamp().to_string(),
-        }
-    })
-}
-
-/// Base contexts already built, by what they depend on (see [`World::base_context_in`]).
-#[derive(Debug, Default)]
-pub struct ContextCache {
-    entries: Vec<(CacheKey, std::sync::Arc<Context>)>,
-}
-
-#[derive(Debug, PartialEq)]
-struct CacheKey {
-    caller: Caller,
-    service: String,
-    region: String,
-    resource_account: Option<String>,
-    endpoint: Option<String>,
-    /// The bucket Region of a KMS request S3 makes on the caller's behalf.
-    via_s3: Option<String>,
-}
-
-impl ContextCache {
-    /// Most scenarios have a handful of callers and services; beyond this many entries the
-    /// cache stops growing and contexts are built afresh.
-    const LIMIT: usize = 64;
-
-    /// The base context of a request, built once per distinct key. `via_s3` is set for a KMS
-    /// request that S3 makes on the caller's behalf for a bucket in that Region: the context
-    /// then also holds the keys such a request always carries.
-    #[allow(clippy::too_many_arguments)]
-    pub fn context(
-        &mut self,
-        world: &World,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-        resource_account: Option<&str>,
-        endpoint: Option<&Endpoint>,
-        via_s3: Option<&str>,
-    ) -> Context {
-        let service = action.split(':').next().unwrap_or("");
-        let region = world.requested_region(resource);
-        let endpoint_id = endpoint.map(|e| e.id.as_str());
-        let found = self.entries.iter().find(|(k, _)| {
-            k.service.eq_ignore_ascii_case(service)
-                && k.region == region
-                && k.resource_account.as_deref() == resource_account
-                && k.endpoint.as_deref() == endpoint_id
-                && k.via_s3.as_deref() == via_s3
-                && k.caller == *caller
-        });
-        if let Some((_, ctx)) = found {
-            return Context::on(ctx.clone());
-        }
-        let mut base = world.base_context_in(caller, action, region, resource_account, endpoint);
-        if let Some(bucket_region) = via_s3 {
-            // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
-            base.set(
-                "kms:ViaService",
-                format!("s3.{bucket_region}.amazonaws.com"),
-            );
-            base.set("aws:ViaAWSService", "true");
-            base.set_multi("kms:EncryptionContextKeys", vec!["aws:s3:arn".to_string()]);
-        }
-        let ctx = std::sync::Arc::new(base);
-        if self.entries.len() < Self::LIMIT {
-            self.entries.push((
-                CacheKey {
-                    caller: caller.clone(),
-                    service: service.to_string(),
-                    region: region.to_string(),
-                    resource_account: resource_account.map(str::to_string),
-                    endpoint: endpoint_id.map(str::to_string),
-                    via_s3: via_s3.map(str::to_string),
-                },
-                ctx.clone(),
-            ));
-        }
-        Context::on(ctx)
-    }
-}
-
-/// A [`ContextCache`] a world keeps for the calls made in it. Copies of a world start with an
-/// empty cache.
-#[derive(Debug, Default)]
-pub struct SharedContextCache(std::sync::Mutex<ContextCache>);
-
-impl Clone for SharedContextCache {
-    fn clone(&self) -> Self {
-        SharedContextCache::default()
-    }
-}
-
-/// The world of one scenario.
-#[derive(Debug, Clone, Default)]
+/// The world of one scenario. Build one with [`World::new`] and the `add_*` methods of
+/// [`build`], or load a scenario file.
+#[derive(Debug, Clone)]
 pub struct World {
     pub description: Option<String>,
     pub region: String,
+    /// The moment requests are made at (`aws:CurrentTime`, `aws:EpochTime`).
+    pub now: RequestTime,
     pub principals: Vec<Principal>,
     pub buckets: Vec<Bucket>,
     pub keys: Vec<Key>,
     pub resources: Vec<OtherResource>,
     pub organization: Option<Organization>,
     pub endpoints: Vec<Endpoint>,
-    /// Base contexts built for calls in this world (see [`World::cached_base_context`]).
-    pub contexts: SharedContextCache,
 }
 
-/// Services whose resources resource control policies govern.
-/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
-const RCP_SERVICES: [&str; 10] = [
-    "s3",
-    "sts",
-    "kms",
-    "sqs",
-    "secretsmanager",
-    "ecr",
-    "cognito-identity",
-    "logs",
-    "dynamodb",
-    "aoss",
-];
-
-/// The resource side of a request, as the world knows it.
-#[derive(Debug, Clone)]
-pub struct ResourceSide<'w> {
-    pub account: Option<&'w str>,
-    pub policy: Option<&'w Policy>,
-    pub rules: ResourceRules,
-    pub grants: &'w [Grant],
-    /// An AWS managed KMS key (RCPs do not apply to those).
-    pub aws_managed_key: bool,
-    /// The grants of the object's ACL, in a bucket whose ACLs are enabled.
-    pub acl: Option<&'w Policy>,
-    /// What the world decided about the resource side, for explanations.
-    pub notes: Vec<String>,
+impl Default for World {
+    fn default() -> World {
+        World::new("us-east-1")
+    }
 }
+
+/// The alias of the AWS managed key S3 uses.
+pub const AWS_S3_ALIAS: &str = "alias/aws/s3";
+
+/// The key placeholder id of an AWS managed `aws/s3` key the scenario did not declare.
+pub const IMPLICIT_AWS_S3_KEY_ID: &str = "aws-s3-managed-key";
 
 impl World {
     pub fn principal(&self, arn: &str) -> Option<&Principal> {
@@ -397,12 +372,20 @@ impl World {
         self.buckets.iter().find(|b| b.name == name)
     }
 
+    pub fn bucket_mut(&mut self, name: &str) -> Option<&mut Bucket> {
+        self.buckets.iter_mut().find(|b| b.name == name)
+    }
+
     pub fn key(&self, arn: &str) -> Option<&Key> {
         self.keys.iter().find(|k| k.arn == arn)
     }
 
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.id == id)
+    }
+
+    pub fn other_resource(&self, arn: &str) -> Option<&OtherResource> {
+        self.resources.iter().find(|r| r.arn == arn)
     }
 
     /// The declared user or role behind a caller.
@@ -416,9 +399,9 @@ impl World {
         }
     }
 
-    /// Reads a check's principal: a role named by ARN stands for one of its sessions; a session
-    /// of a declared role gets the role's full ARN (with path) as `aws:PrincipalArn`.
-    pub fn caller(&self, text: &str) -> Result<Caller, String> {
+    /// Reads a principal as a check names it: a role named by ARN stands for one of its sessions;
+    /// a session of a declared role gets the role's full ARN (with path) as `aws:PrincipalArn`.
+    pub fn caller(&self, text: &str) -> Result<Caller, CallerError> {
         let mut caller = Caller::parse(text)?;
         if let Some(p) = self.principal_of(&caller) {
             let p_arn = p.arn.clone();
@@ -458,140 +441,35 @@ impl World {
             .find(|k| k.id == reference && k.account == account && k.region == region)
     }
 
-    /// The resource side of a request on `resource` for `action`.
-    pub fn resource_side<'a>(
-        &'a self,
-        caller: &'a Caller,
-        action: &str,
-        resource: &'a str,
-        resource_account: Option<&'a str>,
-    ) -> ResourceSide<'a> {
-        let mut side = ResourceSide {
-            account: resource_account,
-            policy: None,
-            rules: ResourceRules::Standard,
-            grants: &[],
-            aws_managed_key: false,
-            acl: None,
-            notes: Vec::new(),
-        };
-        let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
-            // No resource ARN (`*`): the request concerns the caller's own account.
-            if side.account.is_none() {
-                side.account = caller.account.as_deref();
-            }
-            return side;
-        };
-        if side.account.is_none() && !account.is_empty() {
-            side.account = Some(account);
+    /// The account's AWS managed `aws/s3` key in `region`, when it exists.
+    fn declared_aws_s3_key(&self, account: &str, region: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| {
+            k.account == account
+                && k.region == region
+                && k.manager == KeyManager::Aws
+                && k.aliases.iter().any(|a| a == AWS_S3_ALIAS)
+        })
+    }
+
+    /// The ARN of the account's `aws/s3` key in `region`: the declared key, or the placeholder
+    /// ARN [`World::ensure_aws_s3_key`] creates it under.
+    pub fn aws_s3_key_arn(&self, account: &str, region: &str) -> String {
+        self.declared_aws_s3_key(account, region)
+            .map(|k| k.arn.clone())
+            .unwrap_or_else(|| {
+                format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}")
+            })
+    }
+
+    /// Returns the ARN of the account's `aws/s3` key in `region`, creating the key with its
+    /// fixed AWS policy when the world does not have it: AWS creates it when S3 first needs it.
+    pub fn ensure_aws_s3_key(&mut self, account: &str, region: &str) -> String {
+        if let Some(k) = self.declared_aws_s3_key(account, region) {
+            return k.arn.clone();
         }
-        match service {
-            "s3" => {
-                let bucket_name = rest.split('/').next().unwrap_or(rest);
-                if let Some(b) = self.bucket(bucket_name) {
-                    side.account = Some(&b.account);
-                    side.policy = b.policy.as_deref();
-                    let object = rest
-                        .split_once('/')
-                        .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key));
-                    let owner = object.map(|o| o.owner.as_str());
-                    if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
-                        side.acl = object.and_then(|o| {
-                            if b.public_access_block.ignore_public_acls {
-                                if o.acl.is_public() {
-                                    side.notes.push("Block Public Access (IgnorePublicAcls): the object's public ACL grants are ignored".to_string());
-                                }
-                                o.acl_policies.1.as_deref()
-                            } else {
-                                o.acl_policies.0.as_deref()
-                            }
-                        });
-                    }
-                    // An object owned by another account than the bucket owner is judged in
-                    // the object's context: the bucket owner can only deny it (bucket-policy
-                    // Allows do not reach it), and the object's ACL, which gives its owner full
-                    // control and no one else anything, grants. Writes stay in the bucket
-                    // context. https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html
-                    let object_read = {
-                        let a = action.to_ascii_lowercase();
-                        a.starts_with("s3:getobject") || a == "s3:putobjectacl"
-                    };
-                    let mut allows_apply = true;
-                    if let Some(owner) = owner.filter(|o| *o != b.account && object_read) {
-                        allows_apply = false;
-                        side.account = Some(owner);
-                        side.notes.push(format!(
-                            "the object is owned by account {owner}, not by the bucket owner {}: the bucket policy can only deny it, and the object's ACL grants its owner's account alone",
-                            b.account
-                        ));
-                    }
-                    // RestrictPublicBuckets: a public policy's grants reach only AWS service
-                    // principals and principals of the bucket owner's account.
-                    if b.public_access_block.restrict_public_buckets {
-                        if let Some(public) = b
-                            .policy
-                            .as_deref()
-                            .and_then(public_access::public_statement)
-                        {
-                            let outsider = match &caller.kind {
-                                CallerKind::Service { .. } => false,
-                                _ => caller.account.as_deref() != Some(b.account.as_str()),
-                            };
-                            if outsider && allows_apply {
-                                allows_apply = false;
-                                side.notes.push(format!(
-                                    "Block Public Access (RestrictPublicBuckets): the bucket policy is public because of statement {} ({}), so its Allow statements do not reach callers outside account {}",
-                                    public.index,
-                                    public.sid.as_deref().map_or("no Sid".to_string(), |s| format!("Sid {s}")),
-                                    b.account
-                                ));
-                            }
-                        }
-                    }
-                    side.rules = ResourceRules::S3 { allows_apply };
-                } else {
-                    side.rules = ResourceRules::S3 { allows_apply: true };
-                }
-            }
-            "kms" => {
-                side.rules = ResourceRules::KmsKey;
-                if let Some(k) = self.key(resource) {
-                    side.policy = Some(&k.policy);
-                    side.grants = &k.grants;
-                    side.aws_managed_key = k.manager == KeyManager::Aws;
-                }
-            }
-            "iam" if action.to_ascii_lowercase().starts_with("sts:assumerole") => {
-                side.rules = ResourceRules::RoleTrust;
-                side.policy = self
-                    .principal(resource)
-                    .filter(|p| p.is_role)
-                    .and_then(|p| p.trust.as_deref());
-            }
-            _ => {
-                side.policy = self
-                    .resources
-                    .iter()
-                    .find(|r| r.arn == resource)
-                    .map(|r| &*r.policy);
-                if let Some(r) = self.resources.iter().find(|r| r.arn == resource) {
-                    if let Some(a) = &r.account {
-                        side.account = Some(a);
-                    }
-                }
-            }
-        }
-        if side.account.is_none() {
-            // An ARN without an account (an S3 bucket the scenario does not declare, a global
-            // resource): without `resource_account` on the check, it is taken to be the caller's.
-            side.account = caller.account.as_deref();
-            if let Some(a) = &caller.account {
-                side.notes.push(format!(
-                    "the resource's account is not known (give \"resource_account\" on the check); taken to be the caller's account {a}"
-                ));
-            }
-        }
-        side
+        let arn = format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}");
+        self.keys.push(Key::aws_s3(&arn, account, region));
+        arn
     }
 
     /// The organization placement of a member account (not the management account).
@@ -603,233 +481,11 @@ impl World {
         org.accounts.get(account)
     }
 
-    /// The policies that apply to a request.
-    pub fn policy_set<'w>(
-        &'w self,
-        caller: &Caller,
-        action: &str,
-        side: &ResourceSide<'w>,
-        session_policy: Option<&'w Policy>,
-        endpoint: Option<&'w Endpoint>,
-    ) -> PolicySet<'w> {
-        let principal = self.principal_of(caller);
-        let service = action.split(':').next().unwrap_or("");
-        let scps = if caller.is_iam_principal() && !caller.is_service_linked_role() {
-            caller
-                .account
-                .as_deref()
-                .and_then(|a| self.placement(a))
-                .map(|p| p.scps.as_slice())
-        } else {
-            None
-        };
-        let rcps = if RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
-            && !side.aws_managed_key
-        {
-            side.account
-                .and_then(|a| self.placement(a))
-                .map(|p| p.rcps.as_slice())
-        } else {
-            None
-        };
-        PolicySet {
-            identity: principal.map_or(&[][..], |p| p.identity.as_slice()),
-            boundary: principal.and_then(|p| p.boundary.as_deref()),
-            session: session_policy,
-            resource: side.policy,
-            rules: side.rules,
-            scps,
-            rcps,
-            endpoint: endpoint.map(|e| e.policy.as_deref()),
-            grants: side.grants,
-            acl: side.acl,
-        }
-    }
-
-    /// The context keys AWS sets itself for a request (scenario-format.md; README lists them).
-    pub fn base_context(
-        &self,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-        resource_account: Option<&str>,
-        endpoint: Option<&Endpoint>,
-    ) -> Context {
-        let region = self.requested_region(resource);
-        self.base_context_in(caller, action, region, resource_account, endpoint)
-    }
-
-    /// [`World::base_context`], built once per caller, service, Region, resource account and
-    /// endpoint, then shared (a request adds its own keys on top). `via_s3` is the bucket Region
-    /// of a KMS request that S3 makes on the caller's behalf: the context then also holds the keys
-    /// such a request always carries.
-    pub fn cached_base_context(
-        &self,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-        resource_account: Option<&str>,
-        endpoint: Option<&Endpoint>,
-        via_s3: Option<&str>,
-    ) -> Context {
-        // A cache poisoned by a panic elsewhere is bypassed, not trusted.
-        let mut poisoned = None;
-        let mut guard = self.contexts.0.lock();
-        let cache = match &mut guard {
-            Ok(cache) => &mut **cache,
-            Err(_) => poisoned.insert(ContextCache::default()),
-        };
-        cache.context(
-            self,
-            caller,
-            action,
-            resource,
-            resource_account,
-            endpoint,
-            via_s3,
-        )
-    }
-
-    /// `aws:RequestedRegion` of a request on `resource`: the ARN's Region, else the bucket's
-    /// (S3 ARNs carry none), else the scenario's.
-    pub fn requested_region<'a>(&'a self, resource: &'a str) -> &'a str {
-        let fields = split_arn(resource);
-        if let Some(r) = fields.map(|f| f[3]).filter(|r| !r.is_empty()) {
-            return r;
-        }
-        fields
-            .filter(|f| f[2] == "s3")
-            .and_then(|f| self.bucket(f[5].split('/').next().unwrap_or("")))
-            .map_or(self.region.as_str(), |b| b.region.as_str())
-    }
-
-    /// [`World::base_context`] for a request whose `aws:RequestedRegion` is known: everything in
-    /// it depends only on the caller, the action's service, the Region, the resource's account
-    /// and the endpoint, so one context serves every request that shares those.
-    pub fn base_context_in(
-        &self,
-        caller: &Caller,
-        action: &str,
-        region: &str,
-        resource_account: Option<&str>,
-        endpoint: Option<&Endpoint>,
-    ) -> Context {
-        let mut ctx = Context::new();
-        let principal = self.principal_of(caller);
-        if let Some(arn) = caller.principal_arn() {
-            ctx.set("aws:PrincipalArn", arn);
-        }
-        match &caller.kind {
-            CallerKind::Anonymous => {
-                ctx.set("aws:PrincipalAccount", "anonymous");
-                ctx.set("aws:PrincipalType", "Anonymous");
-                ctx.set("aws:userid", "anonymous");
-            }
-            CallerKind::Service { name } => {
-                ctx.set("aws:PrincipalIsAWSService", "true");
-                ctx.set("aws:PrincipalServiceName", name.as_str());
-            }
-            kind => {
-                let account = caller.account.clone().unwrap_or_default();
-                ctx.set("aws:PrincipalAccount", account.as_str());
-                ctx.set("aws:PrincipalIsAWSService", "false");
-                let unique = principal.and_then(|p| p.unique_id.clone());
-                match kind {
-                    CallerKind::Root => {
-                        ctx.set("aws:PrincipalType", "Account");
-                        ctx.set("aws:userid", account.as_str());
-                    }
-                    CallerKind::User { name } => {
-                        ctx.set("aws:PrincipalType", "User");
-                        ctx.set("aws:username", name.as_str());
-                        if let Some(u) = unique {
-                            ctx.set("aws:userid", u);
-                        }
-                    }
-                    CallerKind::RoleSession { session, .. } => {
-                        ctx.set("aws:PrincipalType", "AssumedRole");
-                        if let Some(u) = unique {
-                            ctx.set("aws:userid", format!("{u}:{session}"));
-                        }
-                    }
-                    CallerKind::FederatedUser { name } => {
-                        ctx.set("aws:PrincipalType", "FederatedUser");
-                        ctx.set("aws:userid", format!("{account}:{name}"));
-                    }
-                    _ => {}
-                }
-                if let Some(p) = principal {
-                    for (k, v) in &p.tags {
-                        ctx.set(format!("aws:PrincipalTag/{k}"), v.as_str());
-                    }
-                }
-                if let (Some(org), Some(placement)) =
-                    (&self.organization, self.org_member(&account))
-                {
-                    if let Some(id) = &org.id {
-                        ctx.set("aws:PrincipalOrgID", id.as_str());
-                        ctx.set_multi("aws:PrincipalOrgPaths", vec![placement.to_string()]);
-                    }
-                }
-            }
-        }
-        ctx.set("aws:SecureTransport", "true");
-        ctx.set("aws:ViaAWSService", "false");
-        let clock = request_clock();
-        // Temporary credentials (role and federated sessions) carry these two keys.
-        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime
-        if matches!(
-            caller.kind,
-            CallerKind::RoleSession { .. } | CallerKind::FederatedUser { .. }
-        ) {
-            ctx.set("aws:TokenIssueTime", clock.iso.as_str());
-            ctx.set("aws:MultiFactorAuthPresent", "false");
-        }
-        ctx.set("aws:CurrentTime", clock.iso.as_str());
-        ctx.set("aws:EpochTime", clock.epoch.as_str());
-        ctx.set("aws:RequestedRegion", region);
-        if let Some(account) = resource_account {
-            ctx.set("aws:ResourceAccount", account);
-            if let (Some(org), Some(path)) = (&self.organization, self.org_member(account)) {
-                if let Some(id) = &org.id {
-                    ctx.set("aws:ResourceOrgID", id.as_str());
-                    ctx.set_multi("aws:ResourceOrgPaths", vec![path.to_string()]);
-                }
-            }
-        }
-        let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
-        match service.as_str() {
-            "s3" => {
-                if let Some(account) = resource_account {
-                    ctx.set("s3:ResourceAccount", account);
-                }
-                ctx.set("s3:authType", "REST-HEADER");
-                ctx.set("s3:signatureversion", "AWS4-HMAC-SHA256");
-            }
-            "kms" if caller.is_iam_principal() => {
-                if let Some(a) = &caller.account {
-                    ctx.set("kms:CallerAccount", a.as_str());
-                }
-            }
-            _ => {}
-        }
-        if let Some(e) = endpoint {
-            ctx.set("aws:SourceVpce", e.id.as_str());
-            if let Some(vpc) = &e.vpc {
-                ctx.set("aws:SourceVpc", vpc.as_str());
-            }
-        }
-        ctx
-    }
-
-    /// The organization path of a member account (the management account is a member too, for
-    /// `aws:PrincipalOrgID`).
-    fn org_member(&self, account: &str) -> Option<&str> {
-        let org = self.organization.as_ref()?;
-        org.accounts
-            .get(account)
-            .map(|p| p.org_path.as_str())
-            .or_else(|| (org.management_account.as_deref() == Some(account)).then_some(""))
+    /// Whether `account` is the organization's management account.
+    pub fn is_management_account(&self, account: &str) -> bool {
+        self.organization
+            .as_ref()
+            .is_some_and(|o| o.management_account.as_deref() == Some(account))
     }
 
     /// The account of a principal ARN, for messages and checks.

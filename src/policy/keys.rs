@@ -1,0 +1,45 @@
+//! Condition keys as the policy language names them. AWS matches key names without regard to
+//! letter case (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html),
+//! so a key is identified by a case-folded hash, computed once when a policy is compiled and
+//! once for each key a request context holds.
+
+use smallvec::SmallVec;
+
+/// A hash of a condition key that ignores letter case, as AWS matches keys. Compiled conditions
+/// keep the hash of their key, so a lookup in a request context needs no hashing at all.
+pub fn key_hash(key: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    if key.is_ascii() {
+        // Fold into a stack buffer and hash whole words at a time.
+        let folded: SmallVec<[u8; 96]> = key.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        h.write(&folded);
+    } else {
+        let folded: String = key.chars().flat_map(char::to_lowercase).collect();
+        h.write(folded.as_bytes());
+    }
+    h.finish()
+}
+
+/// Whether two key names are the same key (letter case aside).
+pub fn same_key(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_does_not_matter() {
+        assert_eq!(key_hash("aws:SourceIp"), key_hash("AWS:sourceip"));
+        assert!(same_key("aws:SourceIp", "AWS:SOURCEIP"));
+        assert_ne!(key_hash("aws:SourceIp"), key_hash("aws:SourceVpc"));
+    }
+}

@@ -1,0 +1,256 @@
+//! `buckets`: S3 buckets with their policy, default encryption, Block Public Access, Object
+//! Ownership, replication and existing objects.
+
+use super::super::reader::Obj;
+use super::Loader;
+use crate::json::{Diagnostic, JsonPath, Node};
+use crate::policy::arn::IamEntity;
+use crate::policy::PolicyType;
+use crate::world::acl::{ObjectAcl, CANNED_ACLS};
+use crate::world::{
+    Bucket, Encryption, ObjectOwnership, PublicAccessBlock, Replication, ReplicationRule,
+    SseAlgorithm, StoredObject,
+};
+
+const BUCKET_FIELDS: [&str; 10] = [
+    "name",
+    "account",
+    "region",
+    "policy",
+    "default_encryption",
+    "public_access_block",
+    "versioning",
+    "object_ownership",
+    "replication",
+    "objects",
+];
+
+const OBJECT_FIELDS: [&str; 6] = [
+    "key",
+    "encryption",
+    "owner",
+    "tags",
+    "encryption_context",
+    "acl",
+];
+
+const PUBLIC_ACCESS_BLOCK_FIELDS: [&str; 4] = [
+    "block_public_acls",
+    "ignore_public_acls",
+    "block_public_policy",
+    "restrict_public_buckets",
+];
+
+const RULE_FIELDS: [&str; 7] = [
+    "id",
+    "prefix",
+    "destination_bucket",
+    "destination_account",
+    "replica_kms_key",
+    "replicate_kms_encrypted",
+    "owner_override",
+];
+
+impl Loader {
+    /// A bucket, as declared. The world checks it against S3's rules when it is added.
+    pub(super) fn bucket(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        default_region: &str,
+    ) -> Option<Bucket> {
+        let obj = self.r.object(node, path, &BUCKET_FIELDS)?;
+        let name = self.r.req_str(obj, path, "name")?;
+        let account = self.account(obj, path, "account", true)?;
+        let region = self
+            .r
+            .opt_str(obj, path, "region")
+            .unwrap_or_else(|| default_region.to_string());
+        let mut bucket = match Bucket::new(&name, &account, &region) {
+            Ok(b) => b,
+            Err(e) => {
+                self.world_error(&e, path, node);
+                return None;
+            }
+        };
+        bucket.policy = self.opt_policy(
+            obj,
+            path,
+            "policy",
+            PolicyType::Bucket,
+            &format!("bucket policy of {name}"),
+        );
+        if let Some(n) = obj.node.get("default_encryption") {
+            if let Some(e) = self.encryption(n, &path.key("default_encryption")) {
+                bucket.default_encryption = e;
+            }
+        }
+        if let Some(n) = obj.node.get("public_access_block") {
+            bucket.public_access_block = self
+                .public_access_block(n, &path.key("public_access_block"))
+                .unwrap_or_default();
+        }
+        bucket.versioning = self.r.opt_bool(obj, path, "versioning").unwrap_or(false);
+        let ownerships = ObjectOwnership::ALL.map(ObjectOwnership::as_str);
+        if let Some(o) = self.one_of(
+            obj,
+            path,
+            "object_ownership",
+            &ownerships,
+            ObjectOwnership::parse,
+        ) {
+            bucket.object_ownership = o;
+        }
+        bucket.replication = match obj.node.get("replication") {
+            Some(n) => self.replication(n, &path.key("replication")),
+            None => None,
+        };
+        for (op, on) in self.r.opt_array(obj, path, "objects") {
+            if let Some(object) = self.object(on, &op, &bucket) {
+                bucket.objects.push(object);
+            }
+        }
+        Some(bucket)
+    }
+
+    fn public_access_block(&mut self, node: &Node, path: &JsonPath) -> Option<PublicAccessBlock> {
+        let o = self.r.object(node, path, &PUBLIC_ACCESS_BLOCK_FIELDS)?;
+        let mut flag = |name: &str| self.r.opt_bool(o, path, name).unwrap_or(false);
+        Some(PublicAccessBlock {
+            block_public_acls: flag("block_public_acls"),
+            ignore_public_acls: flag("ignore_public_acls"),
+            block_public_policy: flag("block_public_policy"),
+            restrict_public_buckets: flag("restrict_public_buckets"),
+        })
+    }
+
+    fn encryption(&mut self, node: &Node, path: &JsonPath) -> Option<Encryption> {
+        let obj = self
+            .r
+            .object(node, path, &["algorithm", "kms_key", "bucket_key"])?;
+        let names = SseAlgorithm::ALL.map(SseAlgorithm::as_str);
+        if obj.node.get("algorithm").is_none() {
+            self.r
+                .error(path, node, "missing required field \"algorithm\"");
+        }
+        let algorithm = self.one_of(obj, path, "algorithm", &names, SseAlgorithm::parse)?;
+        let kms_key = self.r.opt_str(obj, path, "kms_key");
+        if kms_key.is_some() && !algorithm.is_kms() {
+            self.r.error(
+                &path.key("kms_key"),
+                node,
+                "kms_key goes with \"aws:kms\", not \"AES256\"",
+            );
+        }
+        let bucket_key = self.r.opt_bool(obj, path, "bucket_key").unwrap_or(false);
+        Some(Encryption {
+            algorithm,
+            kms_key,
+            bucket_key,
+        })
+    }
+
+    /// An object listed in a bucket: its encryption defaults to the bucket's, its owner to the
+    /// bucket's account.
+    fn object(&mut self, node: &Node, path: &JsonPath, bucket: &Bucket) -> Option<StoredObject> {
+        let obj = self.r.object(node, path, &OBJECT_FIELDS)?;
+        let key = self.r.req_str(obj, path, "key")?;
+        let encryption = match obj.node.get("encryption") {
+            Some(n) => self
+                .encryption(n, &path.key("encryption"))
+                .unwrap_or_else(Encryption::sse_s3),
+            None => bucket.default_encryption.clone(),
+        };
+        let owner = self
+            .account(obj, path, "owner", false)
+            .unwrap_or_else(|| bucket.account.clone());
+        let acl = self.canned_acl(obj, path).unwrap_or_default();
+        let mut object =
+            StoredObject::new(&bucket.name, &bucket.account, &key, encryption, owner, acl);
+        object.tags = self.r.opt_string_map(obj, path, "tags");
+        object.encryption_context = self.r.opt_string_map(obj, path, "encryption_context");
+        Some(object)
+    }
+
+    fn canned_acl(&mut self, obj: Obj<'_>, path: &JsonPath) -> Option<ObjectAcl> {
+        let canned = self.r.opt_str(obj, path, "acl")?;
+        let acl = ObjectAcl::canned(&canned);
+        if acl.is_none() {
+            self.r.diags.push(
+                Diagnostic::new(
+                    &path.key("acl"),
+                    obj.node.get("acl").unwrap_or(obj.node).span,
+                    format!(
+                        "unknown canned ACL {canned:?}; expected one of {}",
+                        CANNED_ACLS.join(", ")
+                    ),
+                )
+                .with_suggestion(crate::json::suggest(&canned, CANNED_ACLS)),
+            );
+        }
+        acl
+    }
+
+    fn replication(&mut self, node: &Node, path: &JsonPath) -> Option<Replication> {
+        let obj = self.r.object(node, path, &["role", "rules"])?;
+        let role = self.r.req_str(obj, path, "role")?;
+        if !matches!(IamEntity::parse(&role), Some(IamEntity::Role { .. })) {
+            self.r.error(
+                &path.key("role"),
+                node,
+                format!("expected a role ARN, found {role:?}"),
+            );
+        }
+        let mut rules = Vec::new();
+        for (rp, rn) in self.r.opt_array(obj, path, "rules") {
+            let id = format!("rule {}", rules.len());
+            rules.extend(self.replication_rule(rn, &rp, id));
+        }
+        Some(Replication { role, rules })
+    }
+
+    fn replication_rule(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        default_id: String,
+    ) -> Option<ReplicationRule> {
+        let obj = self.r.object(node, path, &RULE_FIELDS)?;
+        let id = self.r.opt_str(obj, path, "id").unwrap_or(default_id);
+        let prefix = self.r.opt_str(obj, path, "prefix").unwrap_or_default();
+        let destination = self.r.req_str(obj, path, "destination_bucket")?;
+        let Some(destination_bucket) = destination.strip_prefix("arn:aws:s3:::") else {
+            self.r.error(
+                &path.key("destination_bucket"),
+                node,
+                format!("expected a bucket ARN (arn:aws:s3:::NAME), found {destination:?}"),
+            );
+            return None;
+        };
+        let destination_account = self.account(obj, path, "destination_account", false);
+        let owner_override = self
+            .r
+            .opt_bool(obj, path, "owner_override")
+            .unwrap_or(false);
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
+        if owner_override && destination_account.is_none() {
+            self.r.error(
+                &path.key("owner_override"),
+                node,
+                "owner override (AccessControlTranslation Owner=Destination) needs the destination's account: give destination_account",
+            );
+        }
+        Some(ReplicationRule {
+            id,
+            prefix,
+            destination_bucket: destination_bucket.to_string(),
+            destination_account,
+            replica_kms_key: self.r.opt_str(obj, path, "replica_kms_key"),
+            replicate_kms_encrypted: self
+                .r
+                .opt_bool(obj, path, "replicate_kms_encrypted")
+                .unwrap_or(false),
+            owner_override,
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! `checks`: what each check asks (a raw authorization or a modelled call), with its context,
+//! endpoint, session policy and expectation.
+
+use std::sync::Arc;
+
+use super::super::reader::Obj;
+use super::super::{Check, CheckKind, Expectation, LayerExpectation};
+use super::Loader;
+use crate::engine::{Caller, ContextValue, Outcome};
+use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, Value};
+use crate::policy::arn::split_arn;
+use crate::policy::PolicyType;
+use crate::services::s3::headers::KNOWN_HEADERS;
+use crate::services::{Call, ErrorCode};
+use crate::world::World;
+
+const CHECK_FIELDS: [&str; 14] = [
+    "name",
+    "principal",
+    "call",
+    "action",
+    "resource",
+    "resource_account",
+    "bucket",
+    "key",
+    "headers",
+    "context",
+    "version_id",
+    "vpc_endpoint",
+    "session_policy",
+    "expect",
+];
+
+const EXPECT_FIELDS: [&str; 7] = [
+    "allowed",
+    "denial",
+    "layer",
+    "decided_by",
+    "failed_step",
+    "error",
+    "message",
+];
+
+/// Fewer checks than this load on one thread: starting threads would cost more.
+const PARALLEL_THRESHOLD: usize = 2048;
+
+impl Loader {
+    /// Loads the checks. Each check loads on its own, so a long list is shared among the
+    /// machine's cores, each part with its own diagnostics, merged back in order.
+    pub(super) fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
+        let load_part = |part: &[(JsonPath, &Node)], loader: &mut Loader| -> Vec<Check> {
+            part.iter()
+                .filter_map(|(cp, cn)| loader.check(cn, cp, world))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if threads < 2 || items.len() < PARALLEL_THRESHOLD {
+            return load_part(items, self);
+        }
+        let size = items.len().div_ceil(threads);
+        let source = &self.source;
+        let run = |part: &[(JsonPath, &Node)]| {
+            let mut loader = Loader::new(source.clone());
+            let checks = load_part(part, &mut loader);
+            (checks, loader.r.diags)
+        };
+        let parts: Vec<(Vec<Check>, Diagnostics)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(size)
+                .map(|part| (part, scope.spawn(move || run(part))))
+                .collect();
+            handles
+                .into_iter()
+                // A part whose thread failed loads again here.
+                .map(|(part, h)| h.join().unwrap_or_else(|_| run(part)))
+                .collect()
+        });
+        let mut checks = Vec::with_capacity(items.len());
+        for (part, diags) in parts {
+            checks.extend(part);
+            self.r.diags.extend(diags);
+        }
+        checks
+    }
+
+    fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
+        let obj = self.r.object(node, path, &CHECK_FIELDS)?;
+        let before = self.r.diags.len();
+        let (line, _) = self.source.line_col(node.span.offset());
+        let name = self.r.req_str(obj, path, "name").unwrap_or_default();
+        let principal = self.r.opt_str(obj, path, "principal");
+        let caller = principal
+            .as_deref()
+            .and_then(|p| self.caller(p, world, obj, path));
+        let call = self.r.opt_str(obj, path, "call");
+        let action = self.r.opt_str(obj, path, "action");
+        let kind = match (call, action) {
+            (Some(_), Some(_)) => {
+                self.r.error(
+                    path,
+                    node,
+                    "a check has either \"call\" or \"action\" + \"resource\", not both",
+                );
+                return None;
+            }
+            (None, None) => {
+                self.r.error(path, node, "a check needs \"call\" (a modelled API call) or \"action\" + \"resource\" (one authorization)");
+                return None;
+            }
+            (None, Some(action)) => self.raw(obj, path, action),
+            (Some(call), None) => self.call(obj, path, &call, world)?,
+        };
+        let needs_principal = !matches!(
+            kind,
+            CheckKind::Call {
+                call: Call::ReplicateObject,
+                ..
+            }
+        );
+        if principal.is_none() && needs_principal {
+            self.r
+                .error(path, node, "missing required field \"principal\"");
+        }
+        let context = self.context(obj, path);
+        let vpc_endpoint = self.r.opt_str(obj, path, "vpc_endpoint");
+        if let Some(e) = &vpc_endpoint {
+            if world.endpoint(e).is_none() {
+                self.r.error(
+                    &path.key("vpc_endpoint"),
+                    node,
+                    format!("no VPC endpoint {e:?} is declared in vpc_endpoints"),
+                );
+            }
+        }
+        let session_policy = match obj.node.get("session_policy") {
+            Some(n) => self.policy(
+                n,
+                &path.key("session_policy"),
+                PolicyType::Session,
+                "session policy",
+            ),
+            None => None,
+        };
+        let expect = match obj.node.get("expect") {
+            Some(n) => self.expectation(n, &path.key("expect")),
+            None => None,
+        };
+        if self.r.diags.len() > before {
+            return None;
+        }
+        Some(Check {
+            name,
+            caller,
+            kind,
+            context,
+            vpc_endpoint,
+            session_policy,
+            expect,
+            line,
+        })
+    }
+
+    /// The check's principal, resolved against the world once per distinct principal.
+    fn caller(
+        &mut self,
+        principal: &str,
+        world: &World,
+        obj: Obj<'_>,
+        path: &JsonPath,
+    ) -> Option<Arc<Caller>> {
+        if let Some(c) = self.callers.get(principal) {
+            return Some(c.clone());
+        }
+        match world.caller(principal) {
+            Ok(c) => {
+                let c = Arc::new(c);
+                self.callers.insert(principal.to_string(), c.clone());
+                Some(c)
+            }
+            Err(e) => {
+                let node = obj.node.get("principal").unwrap_or(obj.node);
+                self.r.error(&path.key("principal"), node, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// `action` + `resource`: one authorization.
+    fn raw(&mut self, obj: Obj<'_>, path: &JsonPath, action: String) -> CheckKind {
+        let node = obj.node;
+        if !is_action_name(&action) {
+            self.r.error(
+                &path.key("action"),
+                node,
+                format!("expected an action such as \"s3:GetObject\", found {action:?}"),
+            );
+        }
+        let resource = self.r.req_str(obj, path, "resource").unwrap_or_default();
+        if resource != "*" && split_arn(&resource).is_none() {
+            self.r.error(
+                &path.key("resource"),
+                node,
+                format!("expected an ARN or \"*\", found {resource:?}"),
+            );
+        }
+        for k in ["bucket", "key", "headers", "version_id"] {
+            if let Some(n) = node.get(k) {
+                self.r.error(&path.key(k), n, format!("\"{k}\" belongs to \"call\" checks; a raw check names \"action\" and \"resource\""));
+            }
+        }
+        let resource_account = self.account(obj, path, "resource_account", false);
+        CheckKind::Raw {
+            action,
+            resource,
+            resource_account,
+        }
+    }
+
+    /// `call` + `bucket` + `key`: a modelled API call.
+    fn call(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        name: &str,
+        world: &World,
+    ) -> Option<CheckKind> {
+        let node = obj.node;
+        let Some(call) = Call::parse(name) else {
+            self.r.diags.push(
+                Diagnostic::new(
+                    &path.key("call"),
+                    node.get("call").unwrap_or(node).span,
+                    format!(
+                        "unknown call {name:?}; expected one of {}",
+                        Call::ALL.map(|c| c.name()).join(", ")
+                    ),
+                )
+                .with_suggestion(crate::json::suggest(name, Call::ALL.map(|c| c.name()))),
+            );
+            return None;
+        };
+        let bucket = self.r.req_str(obj, path, "bucket").unwrap_or_default();
+        if !bucket.is_empty() && world.bucket(&bucket).is_none() {
+            self.r.error(
+                &path.key("bucket"),
+                node,
+                format!("no bucket named {bucket:?} is declared"),
+            );
+        }
+        let key = self.r.req_str(obj, path, "key").unwrap_or_default();
+        for k in ["resource", "resource_account"] {
+            if let Some(n) = node.get(k) {
+                self.r.error(
+                    &path.key(k),
+                    n,
+                    format!(
+                        "\"{k}\" belongs to raw checks; a call check names \"bucket\" and \"key\""
+                    ),
+                );
+            }
+        }
+        let headers = self.headers(obj, path);
+        if call == Call::CopyObject
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-copy-source"))
+        {
+            self.r.error(&path.key("headers"), node, "s3:CopyObject reads its source from headers[\"x-amz-copy-source\"] (\"bucket/key\")");
+        }
+        Some(CheckKind::Call {
+            call,
+            bucket,
+            key,
+            headers,
+            version_id: self.r.opt_str(obj, path, "version_id"),
+        })
+    }
+
+    /// Request headers: only those iamsim models, so that a misspelt one is not ignored.
+    fn headers(&mut self, obj: Obj<'_>, path: &JsonPath) -> Vec<(String, String)> {
+        let headers = self.r.opt_string_map(obj, path, "headers");
+        for (name, _) in &headers {
+            if !KNOWN_HEADERS.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+                let hp = path.key("headers").key(name);
+                self.r.diags.push(
+                    Diagnostic::new(
+                        &hp,
+                        obj.node.get("headers").unwrap_or(obj.node).span,
+                        format!(
+                            "unknown request header {name:?}; iamsim models: {}",
+                            KNOWN_HEADERS.join(", ")
+                        ),
+                    )
+                    .with_suggestion(crate::json::suggest(name, KNOWN_HEADERS)),
+                );
+            }
+        }
+        headers
+    }
+
+    /// `context`: values over AWS's defaults; `null` removes a key.
+    fn context(&mut self, obj: Obj<'_>, path: &JsonPath) -> Vec<(String, ContextValue)> {
+        let mut context = Vec::new();
+        let Some(cn) = obj.node.get("context") else {
+            return context;
+        };
+        let cp = path.key("context");
+        let Some(members) = cn.as_object() else {
+            self.r.error(
+                &cp,
+                cn,
+                format!("expected an object of context keys, found {}", cn.kind()),
+            );
+            return context;
+        };
+        for m in members {
+            let v = match &m.value.value {
+                Value::Null => Some(ContextValue::Remove),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.scalar_text())
+                    .collect::<Option<Vec<_>>>()
+                    .map(ContextValue::Multi),
+                _ => m.value.scalar_text().map(ContextValue::Single),
+            };
+            match v {
+                Some(v) => context.push((m.name.clone(), v)),
+                None => self.r.error(
+                    &cp.key(&m.name),
+                    &m.value,
+                    "expected a string, boolean, number, null, or an array of those",
+                ),
+            }
+        }
+        context
+    }
+
+    fn expectation(&mut self, node: &Node, path: &JsonPath) -> Option<Expectation> {
+        match node.as_str() {
+            Some("allowed") => {
+                return Some(Expectation {
+                    allowed: Some(true),
+                    ..Expectation::default()
+                })
+            }
+            Some("denied") => {
+                return Some(Expectation {
+                    allowed: Some(false),
+                    ..Expectation::default()
+                })
+            }
+            Some(other) => {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        path,
+                        node.span,
+                        format!("expected \"allowed\", \"denied\" or an object, found {other:?}"),
+                    )
+                    .with_suggestion(crate::json::suggest(other, ["allowed", "denied"])),
+                );
+                return None;
+            }
+            None => {}
+        }
+        let obj = self.r.object(node, path, &EXPECT_FIELDS)?;
+        let denial = self.one_of(
+            obj,
+            path,
+            "denial",
+            &["explicit", "implicit"],
+            |d| match d {
+                "explicit" => Some(Outcome::ExplicitDeny),
+                "implicit" => Some(Outcome::ImplicitDeny),
+                _ => None,
+            },
+        );
+        let layer = self.one_of(
+            obj,
+            path,
+            "layer",
+            &LayerExpectation::NAMES,
+            LayerExpectation::parse,
+        );
+        let codes = ErrorCode::ALL.map(ErrorCode::as_str);
+        let error = self.one_of(obj, path, "error", &codes, ErrorCode::parse);
+        let decided_by = obj
+            .node
+            .get("decided_by")
+            .map(|_| self.r.opt_strings(obj, path, "decided_by"));
+        Some(Expectation {
+            allowed: self.r.opt_bool(obj, path, "allowed"),
+            denial,
+            layer,
+            decided_by,
+            failed_step: self.r.opt_str(obj, path, "failed_step"),
+            error,
+            message: self.r.opt_str(obj, path, "message"),
+        })
+    }
+}
+
+/// Whether `action` names one action, `service:ActionName` (no wildcards).
+fn is_action_name(action: &str) -> bool {
+    match action.split_once(':') {
+        Some((service, name)) => {
+            !service.is_empty()
+                && !name.is_empty()
+                && !action.contains(['*', '?'])
+                && !action.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}

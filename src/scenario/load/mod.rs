@@ -1,0 +1,386 @@
+//! Scenario file -> [`Scenario`]: the world and its checks, with every problem in the file
+//! reported by JSON path, line and column. Each part of the file has its own module; the world
+//! is built through [`crate::world::build`], as `iamsim eval` builds its own.
+
+mod buckets;
+mod checks;
+mod keys;
+mod organization;
+mod principals;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::reader::{Obj, Reader};
+use super::{Check, PolicyWarning, Scenario};
+use crate::engine::Caller;
+use crate::json::{Diagnostic, JsonPath, Node, Problem, SourceText};
+use crate::policy::arn::{is_account_id, split_arn};
+use crate::policy::{parse_policy, Policy, PolicyType};
+use crate::world::build::Field;
+use crate::world::{Endpoint, OtherResource, RequestTime, World, WorldError};
+
+/// Why a scenario could not be loaded: every problem, each with its file, line, column and
+/// JSON path.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct LoadError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+const TOP: [&str; 12] = [
+    "description",
+    "region",
+    "now",
+    "principals",
+    "groups",
+    "buckets",
+    "keys",
+    "resources",
+    "organization",
+    "vpc_endpoints",
+    "checks",
+    "$schema",
+];
+
+/// Reads and loads a scenario file.
+pub fn load_scenario(path: &Path) -> Result<Scenario, LoadError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: name.clone(),
+        problems: vec![Problem::whole_file(&name, format!("cannot read: {e}"))],
+    })?;
+    load_owned(&name, text)
+}
+
+/// Loads a scenario from text; `name` is how errors name the file.
+pub fn load_scenario_text(name: &str, text: &str) -> Result<Scenario, LoadError> {
+    load_owned(name, text.to_string())
+}
+
+fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
+    let source = Arc::new(SourceText::new(name, text));
+    let fail = |problems: Vec<Problem>| LoadError {
+        file: name.to_string(),
+        problems,
+    };
+    let root = source
+        .parse(true)
+        .map_err(|d| fail(vec![source.locate(&d)]))?;
+    let mut loader = Loader::new(source.clone());
+    let loaded = loader.scenario(&root);
+    // Report in the order the problems stand in the file.
+    loader.r.diags.sort_by_key(|d| d.span.start);
+    if !loader.r.diags.is_empty() {
+        return Err(fail(
+            loader.r.diags.iter().map(|d| source.locate(d)).collect(),
+        ));
+    }
+    let (world, checks) =
+        loaded.ok_or_else(|| fail(vec![Problem::whole_file(name, "not a scenario")]))?;
+    let warnings = policy_warnings(&source, &world, &checks);
+    Ok(Scenario {
+        source,
+        world,
+        checks,
+        warnings,
+    })
+}
+
+/// The lint warnings of every policy in the world (each shared policy once).
+fn policy_warnings(source: &SourceText, world: &World, checks: &[Check]) -> Vec<PolicyWarning> {
+    let mut policies: Vec<&Arc<Policy>> = Vec::new();
+    for p in &world.principals {
+        policies.extend(p.identity.iter());
+        policies.extend(p.boundary.iter());
+        policies.extend(p.trust.iter());
+    }
+    policies.extend(world.buckets.iter().filter_map(|b| b.policy.as_ref()));
+    policies.extend(
+        world
+            .keys
+            .iter()
+            .filter(|k| !k.default_policy)
+            .map(|k| &k.policy),
+    );
+    policies.extend(world.resources.iter().map(|r| &r.policy));
+    policies.extend(world.endpoints.iter().filter_map(|e| e.policy.as_ref()));
+    if let Some(org) = &world.organization {
+        for placement in org.accounts.values() {
+            for level in placement.scps.iter().chain(&placement.rcps) {
+                policies.extend(level.policies.iter());
+            }
+        }
+    }
+    policies.extend(checks.iter().filter_map(|c| c.session_policy.as_ref()));
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for p in policies {
+        if !seen.insert(Arc::as_ptr(p)) {
+            continue;
+        }
+        for w in crate::policy::lint::warnings(p) {
+            out.push(PolicyWarning {
+                file: source.name.clone(),
+                line: w.line,
+                policy: p.name.to_string(),
+                statement: w.statement,
+                message: w.message,
+            });
+        }
+    }
+    out.sort_by_key(ToString::to_string);
+    out
+}
+
+/// Reads one scenario file, collecting its problems.
+pub(super) struct Loader {
+    r: Reader,
+    source: Arc<SourceText>,
+    /// Principals already resolved: thousands of checks usually share a few callers.
+    callers: HashMap<String, Arc<Caller>>,
+}
+
+impl Loader {
+    fn new(source: Arc<SourceText>) -> Loader {
+        Loader {
+            r: Reader::default(),
+            source,
+            callers: HashMap::new(),
+        }
+    }
+
+    fn policy(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        t: PolicyType,
+        name: &str,
+    ) -> Option<Arc<Policy>> {
+        parse_policy(node, t, name, path, &self.source, &mut self.r.diags).map(Arc::new)
+    }
+
+    /// The policy under `key` of an object, when there is one.
+    fn opt_policy(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+        t: PolicyType,
+        name: &str,
+    ) -> Option<Arc<Policy>> {
+        let node = obj.node.get(key)?;
+        self.policy(node, &path.key(key), t, name)
+    }
+
+    /// `{"name": ..., "document": ...}`.
+    fn named_policy(&mut self, node: &Node, path: &JsonPath, t: PolicyType) -> Option<Arc<Policy>> {
+        let obj = self.r.object(node, path, &["name", "document"])?;
+        let name = self.r.req_str(obj, path, "name")?;
+        let Some(doc) = obj.node.get("document") else {
+            self.r
+                .error(path, node, "missing required field \"document\"");
+            return None;
+        };
+        self.policy(doc, &path.key("document"), t, &name)
+    }
+
+    /// A list of named policies under `key`.
+    fn policies(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+        t: PolicyType,
+    ) -> Vec<Arc<Policy>> {
+        let mut out = Vec::new();
+        for (pp, pn) in self.r.opt_array(obj, path, key) {
+            out.extend(self.named_policy(pn, &pp, t));
+        }
+        out
+    }
+
+    fn account(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+        required: bool,
+    ) -> Option<String> {
+        let value = if required {
+            self.r.req_str(obj, path, key)?
+        } else {
+            self.r.opt_str(obj, path, key)?
+        };
+        if !is_account_id(&value) {
+            let n = obj.node.get(key).unwrap_or(obj.node);
+            self.r.error(
+                &path.key(key),
+                n,
+                format!("expected a 12-digit account id, found {value:?}"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A name that must be one of `names` (with the nearest one suggested).
+    fn one_of<T>(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+        names: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.r.opt_str(obj, path, key)?;
+        let found = parse(&value);
+        if found.is_none() {
+            let n = obj.node.get(key).unwrap_or(obj.node);
+            let expected = names
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.r.diags.push(
+                Diagnostic::new(
+                    &path.key(key),
+                    n.span,
+                    format!("expected one of {expected}, found {value:?}"),
+                )
+                .with_suggestion(crate::json::suggest(&value, names.iter().copied())),
+            );
+        }
+        found
+    }
+
+    /// Reports a world-building problem at the part of the declaration it is about.
+    fn world_error(&mut self, error: &WorldError, path: &JsonPath, node: &Node) {
+        let (path, node) = match error.field() {
+            Field::Arn => (path.key("arn"), node.get("arn").unwrap_or(node)),
+            Field::Account => (path.key("account"), node.get("account").unwrap_or(node)),
+            Field::Aliases => (path.key("aliases"), node.get("aliases").unwrap_or(node)),
+            Field::Members => (path.key("members"), node.get("members").unwrap_or(node)),
+            Field::TrustPolicy => (
+                path.key("trust_policy"),
+                node.get("trust_policy").unwrap_or(node),
+            ),
+            Field::Replication => (
+                path.key("replication"),
+                node.get("replication").unwrap_or(node),
+            ),
+            Field::ObjectOwner(i) | Field::ObjectEncryption(i) => {
+                let field = match error.field() {
+                    Field::ObjectOwner(_) => "owner",
+                    _ => "encryption",
+                };
+                let object = node
+                    .get("objects")
+                    .and_then(|o| o.as_array())
+                    .and_then(|o| o.get(i));
+                (
+                    path.key("objects").index(i).key(field),
+                    object.and_then(|o| o.get(field)).or(object).unwrap_or(node),
+                )
+            }
+        };
+        self.r.error(&path, node, error.to_string());
+    }
+
+    fn scenario(&mut self, root: &Node) -> Option<(World, Vec<Check>)> {
+        let p = JsonPath::root();
+        let obj = self.r.object(root, &p, &TOP)?;
+        let region = self
+            .r
+            .opt_str(obj, &p, "region")
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let mut world = World::new(region);
+        world.description = self.r.opt_str(obj, &p, "description");
+        if let Some(now) = self.r.opt_str(obj, &p, "now") {
+            match RequestTime::parse(&now) {
+                Ok(t) => world.now = t,
+                Err(e) => self
+                    .r
+                    .error(&p.key("now"), root.get("now").unwrap_or(root), e),
+            }
+        }
+        self.principals(obj, &mut world);
+        for (kp, kn) in self.r.opt_array(obj, &p, "keys") {
+            if let Some(key) = self.key(kn, &kp) {
+                if let Err(e) = world.add_key(key) {
+                    self.world_error(&e, &kp, kn);
+                }
+            }
+        }
+        for (bp, bn) in self.r.opt_array(obj, &p, "buckets") {
+            if let Some(bucket) = self.bucket(bn, &bp, &world.region.clone()) {
+                if let Err(errors) = world.add_bucket(bucket) {
+                    for e in &errors.0 {
+                        self.world_error(e, &bp, bn);
+                    }
+                }
+            }
+        }
+        for (rp, rn) in self.r.opt_array(obj, &p, "resources") {
+            if let Some(resource) = self.resource(rn, &rp) {
+                if let Err(e) = world.add_resource(resource) {
+                    self.world_error(&e, &rp, rn);
+                }
+            }
+        }
+        if let Some(on) = obj.node.get("organization") {
+            world.organization = self.organization(on, &p.key("organization"));
+        }
+        for (ep, en) in self.r.opt_array(obj, &p, "vpc_endpoints") {
+            world.endpoints.extend(self.endpoint(en, &ep));
+        }
+        let items = self.r.opt_array(obj, &p, "checks");
+        let checks = self.checks(&items, &world);
+        Some((world, checks))
+    }
+
+    fn resource(&mut self, node: &Node, path: &JsonPath) -> Option<OtherResource> {
+        let obj = self.r.object(node, path, &["arn", "account", "policy"])?;
+        let arn = self.r.req_str(obj, path, "arn")?;
+        let account = self.account(obj, path, "account", false);
+        if split_arn(&arn).is_none() {
+            self.r.error(
+                &path.key("arn"),
+                node,
+                format!("expected an ARN, found {arn:?}"),
+            );
+        }
+        let Some(doc) = obj.node.get("policy") else {
+            self.r
+                .error(path, node, "missing required field \"policy\"");
+            return None;
+        };
+        let policy = self.policy(
+            doc,
+            &path.key("policy"),
+            PolicyType::Resource,
+            &format!("resource policy of {arn}"),
+        )?;
+        Some(OtherResource {
+            arn,
+            account,
+            policy,
+        })
+    }
+
+    fn endpoint(&mut self, node: &Node, path: &JsonPath) -> Option<Endpoint> {
+        let obj = self.r.object(node, path, &["id", "vpc", "policy"])?;
+        let id = self.r.req_str(obj, path, "id")?;
+        let vpc = self.r.opt_str(obj, path, "vpc");
+        let policy = self.opt_policy(
+            obj,
+            path,
+            "policy",
+            PolicyType::Endpoint,
+            &format!("policy of {id}"),
+        );
+        Some(Endpoint { id, vpc, policy })
+    }
+}

@@ -1,0 +1,108 @@
+//! How AWS words a denial: the record behind it ("User: ... is not authorized to perform ...")
+//! and what each service tells its client. This is AWS behaviour, so it lives with the
+//! services; reports only print it.
+//!
+//! Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html#access-denied-message-examples ;
+//! decisions A6, A12 and A18; the CloudTrail records of the KMS-permissions experiment
+//! (scenarios/kms-permissions-for-upload-and-download.json).
+
+use super::error::{ClientError, ErrorCode};
+use crate::engine::{Caller, Denial};
+use crate::policy::PolicyType;
+use crate::world::World;
+
+/// KMS's text for a refused `Decrypt` (and for a ciphertext whose key is unknown), as S3 relays
+/// it to the client.
+pub const KMS_DECRYPT_DENIED: &str = "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
+
+/// `User: <caller> is not authorized to perform: <action> on resource: <arn> <why>`.
+/// S3 quotes the resource ARN; KMS and IAM do not. A request without a resource (`*`) has no
+/// resource clause.
+pub fn denial_message(caller: &Caller, action: &str, resource: &str, denial: &Denial) -> String {
+    let why = match denial {
+        Denial::Explicit {
+            layer: PolicyType::Trust,
+            ..
+        } => "with an explicit deny in the role trust policy".to_string(),
+        Denial::Explicit { layer, .. } => {
+            format!(
+                "with an explicit deny in {}",
+                with_article(layer.aws_name())
+            )
+        }
+        // Decision A18: AWS words an SCP level that allows nothing for the action as an explicit
+        // SCP deny ("the message can say explicit deny even if the denial is implicit").
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+        Denial::Implicit {
+            missing: PolicyType::Scp,
+        } => "with an explicit deny in a service control policy".to_string(),
+        Denial::Implicit { missing } => {
+            format!(
+                "because no {} allows the {action} action",
+                missing.aws_name()
+            )
+        }
+    };
+    let service = action.split(':').next().unwrap_or("");
+    let on = if resource == "*" {
+        String::new()
+    } else if service.eq_ignore_ascii_case("s3") {
+        format!(" on resource: \"{resource}\"")
+    } else {
+        format!(" on resource: {resource}")
+    };
+    format!(
+        "User: {} is not authorized to perform: {action}{on} {why}",
+        caller.display_arn()
+    )
+}
+
+fn with_article(name: &str) -> String {
+    let vowel = name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']);
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
+/// S3's `AccessDenied`: the detailed message goes only to callers in the bucket owner's
+/// account or organization; everyone else reads "Access Denied".
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
+pub fn s3_access_denied(
+    world: &World,
+    caller: &Caller,
+    bucket_account: Option<&str>,
+    detailed: &str,
+) -> ClientError {
+    let same_account = caller.account.is_some() && caller.account.as_deref() == bucket_account;
+    let same_org = match (&world.organization, &caller.account, bucket_account) {
+        (Some(org), Some(a), Some(b)) => {
+            let member = |x: &str| org.accounts.contains_key(x);
+            member(a) && member(b)
+        }
+        _ => false,
+    };
+    if caller.is_iam_principal() && (same_account || same_org) {
+        ClientError::new(ErrorCode::AccessDenied, detailed)
+    } else {
+        ClientError::access_denied()
+    }
+}
+
+/// What a client calling the action itself receives for a refused authorization.
+pub fn direct_call_denied(
+    world: &World,
+    caller: &Caller,
+    action: &str,
+    resource_account: Option<&str>,
+    message: &str,
+) -> ClientError {
+    let service = action.split(':').next().unwrap_or("");
+    if service.eq_ignore_ascii_case("s3") {
+        s3_access_denied(world, caller, resource_account, message)
+    } else if action.eq_ignore_ascii_case("kms:Decrypt") {
+        ClientError::new(ErrorCode::AccessDeniedException, KMS_DECRYPT_DENIED)
+    } else if service.eq_ignore_ascii_case("kms") {
+        ClientError::new(ErrorCode::AccessDeniedException, message)
+    } else {
+        ClientError::new(ErrorCode::AccessDenied, message)
+    }
+}

@@ -1,0 +1,163 @@
+//! The request headers of an S3 call, read the way S3 reads them.
+
+use base64::Engine;
+
+use crate::services::error::{ClientError, ErrorCode};
+
+/// Request headers S3 turns into condition keys of the same name under `s3:`.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
+pub const HEADER_KEYS: [(&str, &str); 13] = [
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-grant-read", "s3:x-amz-grant-read"),
+    ("x-amz-grant-write", "s3:x-amz-grant-write"),
+    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
+    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
+    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    (
+        "x-amz-server-side-encryption",
+        "s3:x-amz-server-side-encryption",
+    ),
+    (KMS_KEY_ID, "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    ("x-amz-copy-source", "s3:x-amz-copy-source"),
+    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    (
+        "x-amz-website-redirect-location",
+        "s3:x-amz-website-redirect-location",
+    ),
+    (
+        "x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+    ),
+];
+
+/// The header naming the KMS key of an SSE-KMS write.
+pub const KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
+
+/// Every request header a call may carry.
+pub const KNOWN_HEADERS: [&str; 22] = [
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-storage-class",
+    "x-amz-server-side-encryption",
+    KMS_KEY_ID,
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-tagging",
+    "x-amz-tagging-directive",
+    "x-amz-checksum-mode",
+    "x-amz-website-redirect-location",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-expected-bucket-owner",
+    "content-type",
+];
+
+/// The headers that set an object's ACL with the upload.
+pub const GRANT_HEADERS: [&str; 5] = [
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+];
+
+/// An ACL a request sets: a canned ACL, or explicit grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclHeader<'a> {
+    /// `x-amz-acl`.
+    Canned(&'a str),
+    /// The first `x-amz-grant-*` header, with its value.
+    Grant(&'static str, &'a str),
+}
+
+/// A call's request headers (names compare without regard to case, as HTTP's do).
+#[derive(Debug, Clone, Copy)]
+pub struct Headers<'a>(pub &'a [(String, String)]);
+
+impl<'a> Headers<'a> {
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The ACL the request sets, if any.
+    pub fn acl(&self) -> Option<AclHeader<'a>> {
+        if let Some(canned) = self.get("x-amz-acl") {
+            return Some(AclHeader::Canned(canned));
+        }
+        GRANT_HEADERS
+            .iter()
+            .find_map(|h| self.get(h).map(|v| AclHeader::Grant(h, v)))
+    }
+
+    /// Whether the ACL header grants to everyone or to every AWS account.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
+    pub fn has_public_acl(&self) -> bool {
+        let canned = matches!(
+            self.get("x-amz-acl"),
+            Some("public-read" | "public-read-write" | "authenticated-read")
+        );
+        let grant = GRANT_HEADERS.iter().filter_map(|h| self.get(h)).any(|v| {
+            v.contains("acs.amazonaws.com/groups/global/AllUsers")
+                || v.contains("acs.amazonaws.com/groups/global/AuthenticatedUsers")
+        });
+        canned || grant
+    }
+
+    /// Whether the request sets tags (`x-amz-tagging`).
+    pub fn has_tags(&self) -> bool {
+        self.get("x-amz-tagging").is_some()
+    }
+
+    /// Tags from `x-amz-tagging` (`k1=v1&k2=v2`).
+    pub fn tags(&self) -> Vec<(String, String)> {
+        self.get("x-amz-tagging")
+            .map(|t| {
+                t.split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once('=') {
+                        Some((k, v)) => (k.to_string(), v.to_string()),
+                        None => (p.to_string(), String::new()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Pairs of `x-amz-server-side-encryption-context` (base64 of a JSON object of strings).
+    pub fn encryption_context(&self) -> Result<Vec<(String, String)>, ClientError> {
+        let Some(raw) = self.get("x-amz-server-side-encryption-context") else {
+            return Ok(Vec::new());
+        };
+        let invalid = || {
+            ClientError::new(
+                ErrorCode::InvalidArgument,
+                "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
+            )
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw.trim())
+            .map_err(|_| invalid())?;
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        map.into_iter()
+            .map(|(k, v)| v.as_str().map(|s| (k, s.to_string())).ok_or_else(invalid))
+            .collect()
+    }
+
+    /// Whether the request asks S3 to read the stored checksum (`x-amz-checksum-mode: ENABLED`).
+    pub fn checksum_mode(&self) -> bool {
+        self.get("x-amz-checksum-mode")
+            .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"))
+    }
+}

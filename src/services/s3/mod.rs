@@ -1,0 +1,181 @@
+//! S3 object calls as the authorizations S3 performs for them, in order.
+//!
+//! Sources: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions ;
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+
+mod copy;
+pub mod encryption;
+pub mod headers;
+mod read;
+mod write;
+
+use headers::{Headers, HEADER_KEYS, KMS_KEY_ID};
+
+use super::env::Env;
+use super::error::ClientError;
+use super::messages::s3_access_denied;
+use super::outcome::{CallOutcome, Step, StepKind, StepOutcome};
+use super::request::{Call, CallRequest};
+use super::step::{authorize, AuthStep};
+use crate::engine::{Caller, CallerKind};
+use crate::world::{BaseRequest, Bucket, StoredObject, World};
+
+/// The caller of a request that carries no credentials.
+static ANONYMOUS: Caller = Caller {
+    kind: CallerKind::Anonymous,
+    arn: None,
+    account: None,
+    has_boundary: false,
+};
+
+/// An object a call writes, once every step has gone through.
+pub(super) struct Stored {
+    pub bucket: String,
+    pub object: StoredObject,
+}
+
+/// `arn:aws:s3:::bucket/key`.
+pub(super) fn object_arn(bucket: &str, key: &str) -> String {
+    format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+/// One S3 authorization of an action on a bucket or object, with the request's headers as
+/// condition keys.
+#[derive(Clone, Copy)]
+pub(super) struct S3Request<'a> {
+    pub caller: &'a Caller,
+    pub action: &'a str,
+    pub bucket: &'a Bucket,
+    pub resource: &'a str,
+    pub headers: Headers<'a>,
+    /// The key ARN S3 resolved from the key-id header: the value the bucket policy sees
+    /// (decision A1).
+    pub resolved_key_id: Option<&'a str>,
+    /// The object's stored tags (`s3:ExistingObjectTag/*`).
+    pub existing_tags: &'a [(String, String)],
+    /// Built only when explaining.
+    pub title: &'a dyn Fn() -> String,
+}
+
+/// Authorizes an S3 action. A denial reaches the caller as S3's `AccessDenied`.
+pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Step {
+    let endpoint = env.endpoint(world);
+    let mut ctx = env.base_context(
+        world,
+        &BaseRequest {
+            caller: r.caller,
+            action: r.action,
+            resource: r.resource,
+            resource_account: Some(&r.bucket.account),
+            endpoint,
+            via_s3: None,
+        },
+    );
+    for (name, key) in HEADER_KEYS {
+        if let Some(v) = r.headers.get(name) {
+            let value = match r.resolved_key_id {
+                Some(arn) if name == KMS_KEY_ID => arn,
+                _ => v,
+            };
+            ctx.set(key, value);
+        }
+    }
+    if r.headers.has_tags() {
+        let tags = r.headers.tags();
+        for (k, v) in &tags {
+            ctx.set(format!("s3:RequestObjectTag/{k}"), v.as_str());
+        }
+        ctx.set_multi(
+            "s3:RequestObjectTagKeys",
+            tags.into_iter().map(|(k, _)| k).collect(),
+        );
+    }
+    for (k, v) in r.existing_tags {
+        ctx.set(format!("s3:ExistingObjectTag/{k}"), v.as_str());
+    }
+    ctx.apply(env.options.context);
+    let session_policy = env.options.session_policy;
+    let mut step = authorize(
+        world,
+        env,
+        AuthStep {
+            kind: StepKind::S3Authorization,
+            title: r.title,
+            caller: r.caller,
+            action: r.action,
+            resource: r.resource,
+            resource_account: Some(&r.bucket.account),
+            context: ctx,
+            session_policy,
+            endpoint,
+            notes: Vec::new(),
+        },
+    );
+    if let Some(message) = step.outcome.message().filter(|_| !step.outcome.passed()) {
+        let refusal = s3_access_denied(world, r.caller, Some(&r.bucket.account), message);
+        step.refuse_with(refusal);
+    }
+    step
+}
+
+/// Appends a step; returns whether it went through.
+pub(super) fn push(steps: &mut Vec<Step>, step: Step) -> bool {
+    let passed = step.outcome.passed();
+    steps.push(step);
+    passed
+}
+
+/// Runs an S3 call. A call that goes through changes the world the way S3 would: a write
+/// stores its object, a replication its replica.
+pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_>) -> CallOutcome {
+    let caller = request.caller.unwrap_or(&ANONYMOUS);
+    let headers = Headers(request.headers);
+    let mut steps = Vec::new();
+    let result = match request.call {
+        Call::PutObject | Call::CreateMultipartUpload => {
+            write::write(world, env, request, caller, &mut steps)
+        }
+        Call::GetObject | Call::HeadObject => read::read(
+            world,
+            env,
+            read::Read {
+                caller,
+                bucket: request.bucket,
+                key: request.key,
+                head: request.call == Call::HeadObject,
+                headers,
+                version_id: request.version_id,
+            },
+            &mut steps,
+        )
+        .map(|()| None),
+        Call::CopyObject => copy::copy(world, env, request, caller, &mut steps),
+        Call::ReplicateObject => return super::replication::run(world, env, request),
+    };
+    // A refused KMS request reaches an S3 client as a plain Access Denied (A6), unless the
+    // step already says what the client reads (a refused Decrypt, set by the read).
+    for step in &mut steps {
+        let kms = matches!(
+            step.kind,
+            StepKind::KmsDataKey | StepKind::KmsDecrypt | StepKind::KmsEncrypt
+        );
+        if kms && matches!(step.outcome, StepOutcome::Denied { error: None, .. }) {
+            step.refuse_with(ClientError::access_denied());
+        }
+    }
+    let (stored, error) = match result {
+        Ok(stored) => (stored, None),
+        Err(e) => (None, Some(e)),
+    };
+    let outcome = CallOutcome::new(steps, error, std::mem::take(&mut env.notes));
+    if let Some(Stored { bucket, object }) = stored.filter(|_| outcome.is_allowed()) {
+        if let Some(b) = world.bucket_mut(&bucket) {
+            b.objects.retain(|o| o.key != object.key);
+            b.objects.push(object);
+        }
+    }
+    outcome
+}

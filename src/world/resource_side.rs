@@ -1,0 +1,226 @@
+//! The resource side of a request as the world knows it (the resource's account, its policy,
+//! the rules it follows, grants and ACLs), and the whole set of policies that apply.
+
+use super::{public_access, CallerKind, Endpoint, KeyManager, ObjectOwnership, World};
+use crate::engine::{Caller, Grant, PolicySet, ResourceRules};
+use crate::policy::arn::split_arn;
+use crate::policy::model::Policy;
+
+/// Services whose resources resource control policies govern.
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+const RCP_SERVICES: [&str; 10] = [
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "ecr",
+    "cognito-identity",
+    "logs",
+    "dynamodb",
+    "aoss",
+];
+
+/// The resource side of a request, as the world knows it.
+#[derive(Debug, Clone)]
+pub struct ResourceSide<'w> {
+    pub account: Option<&'w str>,
+    pub policy: Option<&'w Policy>,
+    pub rules: ResourceRules,
+    pub grants: &'w [Grant],
+    /// An AWS managed KMS key (RCPs do not apply to those).
+    pub aws_managed_key: bool,
+    /// The grants of the object's ACL, in a bucket whose ACLs are enabled.
+    pub acl: Option<&'w Policy>,
+    /// What the world decided about the resource side, for explanations.
+    pub notes: Vec<String>,
+}
+
+impl World {
+    /// The resource side of a request on `resource` for `action`.
+    pub fn resource_side<'a>(
+        &'a self,
+        caller: &'a Caller,
+        action: &str,
+        resource: &'a str,
+        resource_account: Option<&'a str>,
+    ) -> ResourceSide<'a> {
+        let mut side = ResourceSide {
+            account: resource_account,
+            policy: None,
+            rules: ResourceRules::Standard,
+            grants: &[],
+            aws_managed_key: false,
+            acl: None,
+            notes: Vec::new(),
+        };
+        let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
+            // No resource ARN (`*`): the request concerns the caller's own account.
+            if side.account.is_none() {
+                side.account = caller.account.as_deref();
+            }
+            return side;
+        };
+        if side.account.is_none() && !account.is_empty() {
+            side.account = Some(account);
+        }
+        match service {
+            "s3" => {
+                let bucket_name = rest.split('/').next().unwrap_or(rest);
+                match self.bucket(bucket_name) {
+                    Some(b) => self.s3_side(&mut side, b, caller, action, rest),
+                    None => side.rules = ResourceRules::S3 { allows_apply: true },
+                }
+            }
+            "kms" => {
+                side.rules = ResourceRules::KmsKey;
+                if let Some(k) = self.key(resource) {
+                    side.policy = Some(&k.policy);
+                    side.grants = &k.grants;
+                    side.aws_managed_key = k.manager == KeyManager::Aws;
+                }
+            }
+            "iam" if action.to_ascii_lowercase().starts_with("sts:assumerole") => {
+                side.rules = ResourceRules::RoleTrust;
+                side.policy = self
+                    .principal(resource)
+                    .filter(|p| p.is_role)
+                    .and_then(|p| p.trust.as_deref());
+            }
+            _ => {
+                if let Some(r) = self.other_resource(resource) {
+                    side.policy = Some(&r.policy);
+                    if let Some(a) = &r.account {
+                        side.account = Some(a);
+                    }
+                }
+            }
+        }
+        if side.account.is_none() {
+            // An ARN without an account (an S3 bucket the scenario does not declare, a global
+            // resource): without `resource_account` on the check, it is taken to be the caller's.
+            side.account = caller.account.as_deref();
+            if let Some(a) = &caller.account {
+                side.notes.push(format!(
+                    "the resource's account is not known (give \"resource_account\" on the check); taken to be the caller's account {a}"
+                ));
+            }
+        }
+        side
+    }
+
+    /// The resource side of a request on a declared bucket or one of its objects: the bucket
+    /// policy, the object's ACL, the object owner's context, Block Public Access.
+    fn s3_side<'a>(
+        &'a self,
+        side: &mut ResourceSide<'a>,
+        b: &'a super::Bucket,
+        caller: &Caller,
+        action: &str,
+        rest: &str,
+    ) {
+        side.account = Some(&b.account);
+        side.policy = b.policy.as_deref();
+        let object = rest
+            .split_once('/')
+            .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key));
+        let owner = object.map(|o| o.owner.as_str());
+        if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
+            side.acl = object.and_then(|o| {
+                    if b.public_access_block.ignore_public_acls {
+                        if o.acl.is_public() {
+                            side.notes.push("Block Public Access (IgnorePublicAcls): the object's public ACL grants are ignored".to_string());
+                        }
+                        o.acl_policies.1.as_deref()
+                    } else {
+                        o.acl_policies.0.as_deref()
+                    }
+                });
+        }
+        // An object owned by another account than the bucket owner is judged in
+        // the object's context: the bucket owner can only deny it (bucket-policy
+        // Allows do not reach it), and the object's ACL, which gives its owner full
+        // control and no one else anything, grants. Writes stay in the bucket
+        // context. https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html
+        let object_read = {
+            let a = action.to_ascii_lowercase();
+            a.starts_with("s3:getobject") || a == "s3:putobjectacl"
+        };
+        let mut allows_apply = true;
+        if let Some(owner) = owner.filter(|o| *o != b.account && object_read) {
+            allows_apply = false;
+            side.account = Some(owner);
+            side.notes.push(format!(
+                    "the object is owned by account {owner}, not by the bucket owner {}: the bucket policy can only deny it, and the object's ACL grants its owner's account alone",
+                    b.account
+                ));
+        }
+        // RestrictPublicBuckets: a public policy's grants reach only AWS service
+        // principals and principals of the bucket owner's account.
+        if b.public_access_block.restrict_public_buckets {
+            if let Some(public) = b
+                .policy
+                .as_deref()
+                .and_then(public_access::public_statement)
+            {
+                let outsider = match &caller.kind {
+                    CallerKind::Service { .. } => false,
+                    _ => caller.account.as_deref() != Some(b.account.as_str()),
+                };
+                if outsider && allows_apply {
+                    allows_apply = false;
+                    side.notes.push(format!(
+                            "Block Public Access (RestrictPublicBuckets): the bucket policy is public because of statement {} ({}), so its Allow statements do not reach callers outside account {}",
+                            public.index,
+                            public.sid.as_deref().map_or("no Sid".to_string(), |s| format!("Sid {s}")),
+                            b.account
+                        ));
+                }
+            }
+        }
+        side.rules = ResourceRules::S3 { allows_apply };
+    }
+
+    /// The policies that apply to a request.
+    pub fn policy_set<'w>(
+        &'w self,
+        caller: &Caller,
+        action: &str,
+        side: &ResourceSide<'w>,
+        session_policy: Option<&'w Policy>,
+        endpoint: Option<&'w Endpoint>,
+    ) -> PolicySet<'w> {
+        let principal = self.principal_of(caller);
+        let service = action.split(':').next().unwrap_or("");
+        let scps = if caller.is_iam_principal() && !caller.is_service_linked_role() {
+            caller
+                .account
+                .as_deref()
+                .and_then(|a| self.placement(a))
+                .map(|p| p.scps.as_slice())
+        } else {
+            None
+        };
+        let rcps = if RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
+            && !side.aws_managed_key
+        {
+            side.account
+                .and_then(|a| self.placement(a))
+                .map(|p| p.rcps.as_slice())
+        } else {
+            None
+        };
+        PolicySet {
+            identity: principal.map_or(&[][..], |p| p.identity.as_slice()),
+            boundary: principal.and_then(|p| p.boundary.as_deref()),
+            session: session_policy,
+            resource: side.policy,
+            rules: side.rules,
+            scps,
+            rcps,
+            endpoint: endpoint.map(|e| e.policy.as_deref()),
+            grants: side.grants,
+            acl: side.acl,
+        }
+    }
+}
