@@ -14,7 +14,9 @@ use super::caller::{Caller, CallerKind, PrincipalMatch};
 use super::context::Context;
 use super::decision::*;
 use crate::policy::arn::{split_arn, ArnFields};
-use crate::policy::model::{Effect, Policy, PolicyType, PrincipalEntry, Statement};
+use crate::policy::model::{
+    Effect, Policy, PolicyType, PrincipalElement, PrincipalEntry, Statement,
+};
 
 /// One authorization request.
 #[derive(Debug, Clone, Copy)]
@@ -348,79 +350,17 @@ fn trace_statement(
     request: &Request<'_>,
     action: &Action<'_>,
 ) -> (StatementTrace, Option<PrincipalMatch>) {
-    let action_matched = s.action.matches(action.service(), action.name());
-    let listed = s
-        .action
-        .patterns
-        .iter()
-        .map(|p| p.source.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let action_trace = ElementTrace {
-        matched: action_matched,
-        detail: match (s.action.negated, action_matched) {
-            (false, true) => format!("{} matches Action [{listed}]", request.action),
-            (false, false) => format!("{} is not in Action [{listed}]", request.action),
-            (true, true) => format!("{} is not in NotAction [{listed}]", request.action),
-            (true, false) => format!("{} is excluded by NotAction [{listed}]", request.action),
-        },
-    };
-    let resource_matched =
-        resource_matches(policy, s, request, split_arn(request.resource).as_ref());
-    let resource_trace = ElementTrace {
-        matched: resource_matched,
-        detail: match &s.resource {
-            None if policy.policy_type == PolicyType::Trust => {
-                "no Resource element: the statement concerns the role itself".to_string()
-            }
-            None => {
-                "no Resource element: a key-policy statement without Resource applies to nothing"
-                    .to_string()
-            }
-            Some(r) => {
-                let listed = r
-                    .patterns
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let element = if r.negated { "NotResource" } else { "Resource" };
-                let verb = if resource_matched {
-                    "applies"
-                } else {
-                    "does not apply"
-                };
-                format!("{element} [{listed}] {verb} to {}", request.resource)
-            }
-        },
-    };
+    let action_trace = trace_action(s, request, action);
+    let resource_trace = trace_resource(policy, s, request);
     let principal = s
         .principal
         .as_ref()
         .map(|p| request.caller.match_element(p));
-    let principal_trace = s.principal.as_ref().zip(principal).map(|(p, m)| {
-        let listed = p
-            .entries
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let element = if p.negated { "NotPrincipal" } else { "Principal" };
-        ElementTrace {
-            matched: m.is_match(),
-            detail: if p.negated {
-                if m.is_match() && request.caller.has_boundary {
-                    format!("{element} [{listed}]: a caller with a permissions boundary is never excluded by NotPrincipal")
-                } else if m.is_match() {
-                    format!("{element} [{listed}] does not list {}", request.caller)
-                } else {
-                    format!("{element} [{listed}] excludes {}", request.caller)
-                }
-            } else {
-                format!("{element} [{listed}] {}", m.describe())
-            },
-        }
-    });
+    let principal_trace = s
+        .principal
+        .as_ref()
+        .zip(principal)
+        .map(|(p, m)| trace_principal(p, m, request.caller));
     let ctx = request.context;
     let conditions: Vec<ConditionTrace> = s
         .conditions
@@ -437,8 +377,10 @@ fn trace_statement(
         })
         .collect();
     let principal_ok = principal.is_none_or(|m| m.is_match());
-    let all =
-        action_matched && resource_matched && principal_ok && conditions.iter().all(|c| c.matched);
+    let all = action_trace.matched
+        && resource_trace.matched
+        && principal_ok
+        && conditions.iter().all(|c| c.matched);
     let trace = StatementTrace {
         statement: statement_ref(policy, s),
         principal: principal_trace,
@@ -451,6 +393,77 @@ fn trace_statement(
         trace,
         all.then(|| principal.unwrap_or(PrincipalMatch::Everyone)),
     )
+}
+
+/// Why the statement's Action or NotAction does or does not cover the request.
+fn trace_action(s: &Statement, request: &Request<'_>, action: &Action<'_>) -> ElementTrace {
+    let matched = s.action.matches(action.service(), action.name());
+    let listed = s
+        .action
+        .patterns
+        .iter()
+        .map(|p| p.source.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = match (s.action.negated, matched) {
+        (false, true) => format!("{} matches Action [{listed}]", request.action),
+        (false, false) => format!("{} is not in Action [{listed}]", request.action),
+        (true, true) => format!("{} is not in NotAction [{listed}]", request.action),
+        (true, false) => format!("{} is excluded by NotAction [{listed}]", request.action),
+    };
+    ElementTrace { matched, detail }
+}
+
+/// Why the statement's Resource or NotResource does or does not apply to the request.
+fn trace_resource(policy: &Policy, s: &Statement, request: &Request<'_>) -> ElementTrace {
+    let matched = resource_matches(policy, s, request, split_arn(request.resource).as_ref());
+    let detail = match &s.resource {
+        None if policy.policy_type == PolicyType::Trust => {
+            "no Resource element: the statement concerns the role itself".to_string()
+        }
+        None => "no Resource element: a key-policy statement without Resource applies to nothing"
+            .to_string(),
+        Some(r) => {
+            let listed = r
+                .patterns
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let element = if r.negated { "NotResource" } else { "Resource" };
+            let verb = if matched { "applies" } else { "does not apply" };
+            format!("{element} [{listed}] {verb} to {}", request.resource)
+        }
+    };
+    ElementTrace { matched, detail }
+}
+
+/// Why the statement's Principal or NotPrincipal does or does not name the caller.
+fn trace_principal(p: &PrincipalElement, m: PrincipalMatch, caller: &Caller) -> ElementTrace {
+    let listed = p
+        .entries
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let element = if p.negated {
+        "NotPrincipal"
+    } else {
+        "Principal"
+    };
+    let detail = if !p.negated {
+        format!("{element} [{listed}] {}", m.describe())
+    } else if m.is_match() && caller.has_boundary {
+        format!("{element} [{listed}]: a caller with a permissions boundary is never excluded by NotPrincipal")
+    } else if m.is_match() {
+        format!("{element} [{listed}] does not list {caller}")
+    } else {
+        format!("{element} [{listed}] excludes {caller}")
+    };
+    ElementTrace {
+        matched: m.is_match(),
+        detail,
+    }
 }
 
 /// Whether a grant covers the request: grantee, operation and constraints.

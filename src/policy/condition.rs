@@ -288,6 +288,98 @@ pub struct Condition {
     pub values: Values,
 }
 
+/// Compiles a condition's values for its operator: patterns, numbers, dates, CIDRs, ARN
+/// patterns, booleans. Each value's error is reported with its position.
+fn compile_values(
+    base: BaseOperator,
+    raw_values: &[String],
+    vars: bool,
+) -> Result<Values, Vec<(usize, ValueError)>> {
+    let mut errors = Vec::new();
+    let values = match base {
+        B::StringEquals
+        | B::StringNotEquals
+        | B::StringEqualsIgnoreCase
+        | B::StringNotEqualsIgnoreCase => {
+            let lower = matches!(
+                base,
+                B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase
+            );
+            Values::Strings(
+                raw_values
+                    .iter()
+                    .map(|v| match Text::new(v, vars) {
+                        Text::Constant(c) if lower => Text::Constant(c.to_lowercase()),
+                        t => t,
+                    })
+                    .collect(),
+            )
+        }
+        B::StringLike | B::StringNotLike => Values::Patterns(
+            raw_values
+                .iter()
+                .map(|v| {
+                    let t = Template::parse(v, vars);
+                    match t.constant_tokens() {
+                        Some(tokens) => Pattern::Compiled(Glob::from_tokens(tokens)),
+                        None => Pattern::Variable(t),
+                    }
+                })
+                .collect(),
+        ),
+        B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals => Values::Numbers(collect(raw_values, &mut errors, |v| {
+            parse_number(v).ok_or_else(|| format!("expected a number, found {v:?}"))
+        })),
+        B::DateEquals
+        | B::DateNotEquals
+        | B::DateLessThan
+        | B::DateLessThanEquals
+        | B::DateGreaterThan
+        | B::DateGreaterThanEquals => Values::Dates(collect(raw_values, &mut errors, |v| {
+            parse_date(v).ok_or_else(|| {
+                format!(
+                    "expected an ISO 8601 date (2020-01-01T00:00:00Z) or epoch seconds, \
+                     found {v:?}"
+                )
+            })
+        })),
+        B::Bool => Values::Bools(collect(raw_values, &mut errors, |v| {
+            let t = Text::new(v, vars);
+            match &t {
+                Text::Constant(c) if parse_bool(c).is_none() => {
+                    Err(format!("expected true or false, found {v:?}"))
+                }
+                _ => Ok(t),
+            }
+        })),
+        B::BinaryEquals => Values::Binary(raw_values.to_vec()),
+        B::IpAddress | B::NotIpAddress => Values::Cidrs(collect(raw_values, &mut errors, |v| {
+            parse_cidr(v).ok_or_else(|| {
+                format!("expected an IPv4 or IPv6 address or CIDR (203.0.113.0/24), found {v:?}")
+            })
+        })),
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => Values::Arns(
+            raw_values
+                .iter()
+                .map(|v| ArnPattern::new(v, vars, ServiceCase::Sensitive))
+                .collect(),
+        ),
+        B::Null => Values::Null(collect(raw_values, &mut errors, |v| {
+            parse_bool(v).ok_or_else(|| format!("expected true or false, found {v:?}"))
+        })),
+    };
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Why a policy value could not be compiled.
 pub type ValueError = String;
 
@@ -301,93 +393,7 @@ impl Condition {
         variables: bool,
     ) -> Result<Condition, Vec<(usize, ValueError)>> {
         let vars = variables && operator.base.takes_variables();
-        let mut errors = Vec::new();
-        let values = match operator.base {
-            B::StringEquals
-            | B::StringNotEquals
-            | B::StringEqualsIgnoreCase
-            | B::StringNotEqualsIgnoreCase => {
-                let lower = matches!(
-                    operator.base,
-                    B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase
-                );
-                Values::Strings(
-                    raw_values
-                        .iter()
-                        .map(|v| match Text::new(v, vars) {
-                            Text::Constant(c) if lower => Text::Constant(c.to_lowercase()),
-                            t => t,
-                        })
-                        .collect(),
-                )
-            }
-            B::StringLike | B::StringNotLike => Values::Patterns(
-                raw_values
-                    .iter()
-                    .map(|v| {
-                        let t = Template::parse(v, vars);
-                        match t.constant_tokens() {
-                            Some(tokens) => Pattern::Compiled(Glob::from_tokens(tokens)),
-                            None => Pattern::Variable(t),
-                        }
-                    })
-                    .collect(),
-            ),
-            B::NumericEquals
-            | B::NumericNotEquals
-            | B::NumericLessThan
-            | B::NumericLessThanEquals
-            | B::NumericGreaterThan
-            | B::NumericGreaterThanEquals => {
-                Values::Numbers(collect(&raw_values, &mut errors, |v| {
-                    parse_number(v).ok_or_else(|| format!("expected a number, found {v:?}"))
-                }))
-            }
-            B::DateEquals
-            | B::DateNotEquals
-            | B::DateLessThan
-            | B::DateLessThanEquals
-            | B::DateGreaterThan
-            | B::DateGreaterThanEquals => Values::Dates(collect(&raw_values, &mut errors, |v| {
-                parse_date(v).ok_or_else(|| {
-                    format!(
-                        "expected an ISO 8601 date (2020-01-01T00:00:00Z) or epoch seconds, \
-                         found {v:?}"
-                    )
-                })
-            })),
-            B::Bool => Values::Bools(collect(&raw_values, &mut errors, |v| {
-                let t = Text::new(v, vars);
-                match &t {
-                    Text::Constant(c) if parse_bool(c).is_none() => {
-                        Err(format!("expected true or false, found {v:?}"))
-                    }
-                    _ => Ok(t),
-                }
-            })),
-            B::BinaryEquals => Values::Binary(raw_values.clone()),
-            B::IpAddress | B::NotIpAddress => {
-                Values::Cidrs(collect(&raw_values, &mut errors, |v| {
-                    parse_cidr(v).ok_or_else(|| {
-                        format!(
-                            "expected an IPv4 or IPv6 address or CIDR (203.0.113.0/24), found {v:?}"
-                        )
-                    })
-                }))
-            }
-            B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => Values::Arns(
-                raw_values
-                    .iter()
-                    .map(|v| ArnPattern::new(v, vars, ServiceCase::Sensitive))
-                    .collect(),
-            ),
-            B::Null => Values::Null(collect(&raw_values, &mut errors, |v| {
-                parse_bool(v).ok_or_else(|| format!("expected true or false, found {v:?}"))
-            })),
-        };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let values = compile_values(operator.base, &raw_values, vars)?;
         Ok(Condition {
             operator,
             key: key.to_string(),

@@ -130,6 +130,18 @@ pub fn parse_policy(
             return parse_policy(doc, policy_type, name, &path.key("Policy"), source, diags);
         }
     }
+    parse_document(node, policy_type, name, path, source, diags)
+}
+
+/// A policy document proper: `Version`, `Id` and `Statement`.
+fn parse_document(
+    node: &Node,
+    policy_type: PolicyType,
+    name: &str,
+    path: &JsonPath,
+    source: &SourceText,
+    diags: &mut Diagnostics,
+) -> Option<Policy> {
     let before = diags.len();
     let Some(members) = node.as_object() else {
         diags.push(Diagnostic::new(
@@ -143,6 +155,42 @@ pub fn parse_policy(
         return None;
     };
     check_duplicates(node, path, diags);
+    let (version, id, statements_node) = document_members(members, path, diags);
+    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+    if policy_type == PolicyType::Rcp && version != Version::V2012_10_17 {
+        diags.push(Diagnostic::new(
+            &path.key("Version"),
+            node.span,
+            "a resource control policy must say \"Version\": \"2012-10-17\"",
+        ));
+    }
+    let Some(statements_node) = statements_node else {
+        diags.push(Diagnostic::new(
+            &path.key("Statement"),
+            node.span,
+            "missing Statement: a policy needs at least one statement",
+        ));
+        return None;
+    };
+    let items = statement_items(statements_node, path, diags)?;
+    let mut statements = Vec::with_capacity(items.len());
+    for (index, (p, item)) in items.into_iter().enumerate() {
+        if let Some(s) = parse_statement(item, index, policy_type, version, &p, source, diags) {
+            statements.push(s);
+        }
+    }
+    if diags.len() > before {
+        return None;
+    }
+    Some(Policy::new(name, policy_type, version, id, statements))
+}
+
+/// The members of a document: its version (2008-10-17 when absent), id and statement list.
+fn document_members<'n>(
+    members: &'n [crate::json::Member],
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> (Version, Option<String>, Option<&'n Node>) {
     let mut version = Version::V2008_10_17;
     let mut id = None;
     let mut statements_node = None;
@@ -180,22 +228,15 @@ pub fn parse_policy(
             ),
         }
     }
-    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
-    if policy_type == PolicyType::Rcp && version != Version::V2012_10_17 {
-        diags.push(Diagnostic::new(
-            &path.key("Version"),
-            node.span,
-            "a resource control policy must say \"Version\": \"2012-10-17\"",
-        ));
-    }
-    let Some(statements_node) = statements_node else {
-        diags.push(Diagnostic::new(
-            &path.key("Statement"),
-            node.span,
-            "missing Statement: a policy needs at least one statement",
-        ));
-        return None;
-    };
+    (version, id, statements_node)
+}
+
+/// The statements of `Statement`: one object or an array of them, at most [`MAX_STATEMENTS`].
+fn statement_items<'n>(
+    statements_node: &'n Node,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<Vec<(JsonPath, &'n Node)>> {
     let statement_path = path.key("Statement");
     let items: Vec<(JsonPath, &Node)> = match &statements_node.value {
         Value::Array(items) => items
@@ -224,16 +265,7 @@ pub fn parse_policy(
         ));
         return None;
     }
-    let mut statements = Vec::with_capacity(items.len());
-    for (index, (p, item)) in items.into_iter().enumerate() {
-        if let Some(s) = parse_statement(item, index, policy_type, version, &p, source, diags) {
-            statements.push(s);
-        }
-    }
-    if diags.len() > before {
-        return None;
-    }
-    Some(Policy::new(name, policy_type, version, id, statements))
+    Some(items)
 }
 
 fn describe(node: &Node) -> String {
@@ -308,6 +340,54 @@ fn parse_statement(
         ));
         return None;
     };
+    check_statement_keys(node, members, path, diags);
+    let variables = version == Version::V2012_10_17;
+
+    let sid = parse_sid(node, path, diags);
+    let effect = parse_effect(node, path, diags);
+
+    let principal = parse_principal_element(node, policy_type, effect, path, diags);
+    let action = parse_action_element(node, path, diags);
+    let resource = parse_resource_element(node, policy_type, variables, path, diags);
+    let conditions = match node.get("Condition") {
+        None => Vec::new(),
+        Some(n) => parse_conditions(n, variables, &path.key("Condition"), diags),
+    };
+
+    if policy_type == PolicyType::Rcp && effect == Some(Effect::Allow) {
+        check_rcp_allow(
+            node,
+            action.as_ref(),
+            resource.as_ref(),
+            &conditions,
+            path,
+            diags,
+        );
+    }
+
+    if diags.len() > before {
+        return None;
+    }
+    let (line, _) = source.line_col(node.span.offset());
+    Some(Statement {
+        index,
+        sid,
+        effect: effect?,
+        principal,
+        action: action?,
+        resource,
+        conditions,
+        line: (node.span != Default::default()).then_some(line),
+    })
+}
+
+/// Reports duplicated and unknown statement elements.
+fn check_statement_keys(
+    node: &Node,
+    members: &[crate::json::Member],
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) {
     check_duplicates(node, path, diags);
     for m in members {
         if !STATEMENT_KEYS.contains(&m.name.as_str()) {
@@ -325,10 +405,11 @@ fn parse_statement(
             );
         }
     }
-    let get = |k: &str| node.get(k);
-    let variables = version == Version::V2012_10_17;
+}
 
-    let sid = match get("Sid") {
+/// `Sid`: any string (the rules on its characters differ by policy type and are not checked).
+fn parse_sid(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Option<Arc<str>> {
+    match node.get("Sid") {
         None => None,
         Some(n) => match n.as_str() {
             Some(s) => Some(Arc::<str>::from(s)),
@@ -341,10 +422,13 @@ fn parse_statement(
                 None
             }
         },
-    };
+    }
+}
 
+/// `Effect`: `Allow` or `Deny`, case-sensitive.
+fn parse_effect(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Option<Effect> {
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html
-    let effect = match get("Effect") {
+    match node.get("Effect") {
         None => {
             diags.push(Diagnostic::new(
                 &path.key("Effect"),
@@ -371,49 +455,31 @@ fn parse_statement(
                 None
             }
         },
-    };
-
-    let principal = parse_principal_element(node, policy_type, effect, path, diags);
-    let action = parse_action_element(node, path, diags);
-    let resource = parse_resource_element(node, policy_type, variables, path, diags);
-    let conditions = match get("Condition") {
-        None => Vec::new(),
-        Some(n) => parse_conditions(n, variables, &path.key("Condition"), diags),
-    };
-
-    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
-    if policy_type == PolicyType::Rcp && effect == Some(Effect::Allow) {
-        let full_access = action
-            .as_ref()
-            .is_some_and(|a| !a.negated && a.patterns.iter().any(|p| p.service.is_none()))
-            && resource
-                .as_ref()
-                .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.is_any()))
-            && conditions.is_empty();
-        if !full_access {
-            diags.push(Diagnostic::new(
-                &path.key("Effect"),
-                node.span,
-                "a resource control policy may only Deny (the one Allow is the AWS-managed \
-                 RCPFullAWSAccess: Action \"*\", Resource \"*\", no Condition)",
-            ));
-        }
     }
+}
 
-    if diags.len() > before {
-        return None;
+/// An RCP may allow only as `RCPFullAWSAccess` does: Action `*`, Resource `*`, no Condition.
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+fn check_rcp_allow(
+    node: &Node,
+    action: Option<&ActionElement>,
+    resource: Option<&ResourceElement>,
+    conditions: &[Condition],
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) {
+    let full_access = action
+        .is_some_and(|a| !a.negated && a.patterns.iter().any(|p| p.service.is_none()))
+        && resource.is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.is_any()))
+        && conditions.is_empty();
+    if !full_access {
+        diags.push(Diagnostic::new(
+            &path.key("Effect"),
+            node.span,
+            "a resource control policy may only Deny (the one Allow is the AWS-managed \
+         RCPFullAWSAccess: Action \"*\", Resource \"*\", no Condition)",
+        ));
     }
-    let (line, _) = source.line_col(node.span.offset());
-    Some(Statement {
-        index,
-        sid,
-        effect: effect?,
-        principal,
-        action: action?,
-        resource,
-        conditions,
-        line: (node.span != Default::default()).then_some(line),
-    })
 }
 
 fn parse_principal_element(
@@ -822,72 +888,99 @@ fn parse_conditions(
         };
         check_duplicates(&m.value, &op_path, diags);
         for k in keys {
-            let key_path = op_path.key(&k.name);
-            let raw: Vec<(String, crate::json::Span)> = match &k.value.value {
-                Value::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| match item.scalar_text() {
-                        Some(t) => Some((t, item.span)),
-                        None => {
-                            diags.push(Diagnostic::new(
-                                &key_path.index(i),
-                                item.span,
-                                format!(
-                                    "expected a string, number or boolean, found {}",
-                                    item.kind()
-                                ),
-                            ));
-                            None
-                        }
-                    })
-                    .collect(),
-                _ => match k.value.scalar_text() {
-                    Some(t) => vec![(t, k.value.span)],
-                    None => {
-                        diags.push(Diagnostic::new(
-                            &key_path,
-                            k.value.span,
-                            format!(
-                                "expected a value or an array of values, found {}",
-                                k.value.kind()
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-            };
-            if k.name.is_empty() {
-                diags.push(Diagnostic::new(
-                    &key_path,
-                    k.name_span,
-                    "empty condition key",
-                ));
-                continue;
-            }
-            let is_array = matches!(k.value.value, Value::Array(_));
-            let spans: Vec<_> = raw.iter().map(|(_, s)| *s).collect();
-            match Condition::compile(
+            out.extend(parse_condition(
                 operator,
-                &k.name,
-                raw.into_iter().map(|(t, _)| t).collect(),
+                k,
                 variables,
-            ) {
-                Ok(c) => out.push(c),
-                Err(errors) => {
-                    for (i, e) in errors {
-                        let vp = if is_array {
-                            key_path.index(i)
-                        } else {
-                            key_path.clone()
-                        };
-                        diags.push(Diagnostic::new(&vp, spans[i], e));
-                    }
-                }
-            }
+                &op_path.key(&k.name),
+                diags,
+            ));
         }
     }
     out
+}
+
+/// One key of one operator: its values, compiled for the operator.
+fn parse_condition(
+    operator: Operator,
+    k: &crate::json::Member,
+    variables: bool,
+    key_path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<Condition> {
+    let raw = condition_values(k, key_path, diags)?;
+    if k.name.is_empty() {
+        diags.push(Diagnostic::new(
+            key_path,
+            k.name_span,
+            "empty condition key",
+        ));
+        return None;
+    }
+    let is_array = matches!(k.value.value, Value::Array(_));
+    let spans: Vec<_> = raw.iter().map(|(_, s)| *s).collect();
+    match Condition::compile(
+        operator,
+        &k.name,
+        raw.into_iter().map(|(t, _)| t).collect(),
+        variables,
+    ) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            for (i, e) in errors {
+                let vp = if is_array {
+                    key_path.index(i)
+                } else {
+                    key_path.clone()
+                };
+                diags.push(Diagnostic::new(&vp, spans[i], e));
+            }
+            None
+        }
+    }
+}
+
+/// A condition key's values: one scalar or an array of them, each with its position.
+fn condition_values(
+    k: &crate::json::Member,
+    key_path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Option<Vec<(String, crate::json::Span)>> {
+    let values: Vec<(String, crate::json::Span)> = match &k.value.value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match item.scalar_text() {
+                Some(t) => Some((t, item.span)),
+                None => {
+                    diags.push(Diagnostic::new(
+                        &key_path.index(i),
+                        item.span,
+                        format!(
+                            "expected a string, number or boolean, found {}",
+                            item.kind()
+                        ),
+                    ));
+                    None
+                }
+            })
+            .collect(),
+        _ => match k.value.scalar_text() {
+            Some(t) => vec![(t, k.value.span)],
+            None => {
+                diags.push(Diagnostic::new(
+                    key_path,
+                    k.value.span,
+                    format!(
+                        "expected a value or an array of values, found {}",
+                        k.value.kind()
+                    ),
+                ));
+                return None;
+            }
+        },
+    };
+    Some(values)
 }
 
 #[cfg(test)]
