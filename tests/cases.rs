@@ -40,6 +40,11 @@ fn scenario_of(case: &Value) -> Result<Value, String> {
         let matches = case["matches"]
             .as_bool()
             .ok_or("a condition case needs \"matches\"")?;
+        // The one policy is an identity-policy Allow in the resource's own account: when its
+        // condition does not match, nothing allows the request, an implicit deny that AWS names
+        // as a missing identity-based policy (same account, Part B 4.2/4.3).
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+        let denied = json!({"allowed": false, "denial": "implicit", "layer": "identity"});
         return Ok(json!({
             "principals": [{"arn": ALICE, "policies": [{"name": "condition", "document": document}]}],
             "checks": [{
@@ -49,7 +54,7 @@ fn scenario_of(case: &Value) -> Result<Value, String> {
                 "resource": "arn:aws:s3:::example-bucket/key",
                 "resource_account": "111122223333",
                 "context": case.get("context").cloned().unwrap_or(json!({})),
-                "expect": if matches { "allowed" } else { "denied" },
+                "expect": if matches { json!("allowed") } else { denied },
             }]
         }));
     }

@@ -842,8 +842,20 @@ fn kms_key_denial<O: Observer>(
 ) -> Decision {
     let same_account = grants.same_account;
     let key_side = key_allows || !grants.kms_grants.is_empty();
+    // A key-policy statement naming the caller's role is a direct grant that the boundary and
+    // the session policy cap (Part B 4.3): when one of them lacks the action, that is the
+    // missing layer, before any delegation to the account.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    let role_grant = grants
+        .resource
+        .iter()
+        .any(|h| h.principal == PrincipalMatch::RoleOfSession);
     let missing = if !key_side {
         PolicyType::Key
+    } else if role_grant && !grants.boundary_ok {
+        PolicyType::PermissionsBoundary
+    } else if role_grant && !grants.session_ok {
+        PolicyType::Session
     } else if key_allows && !grants.identity_ok {
         if same_account {
             PolicyType::Key
@@ -859,7 +871,7 @@ fn kms_key_denial<O: Observer>(
     } else {
         PolicyType::Identity
     };
-    let delegated_without_iam = key_allows && !grants.identity_ok;
+    let delegated_without_iam = key_allows && !grants.identity_ok && !role_grant;
     notes.add(|| {
         if delegated_without_iam {
             let (scope, wording) = if same_account {

@@ -13,16 +13,18 @@ pub enum Call {
     CopyObject,
     CreateMultipartUpload,
     ReplicateObject,
+    GetObjectAttributes,
 }
 
 impl Call {
-    pub const ALL: [Call; 6] = [
+    pub const ALL: [Call; 7] = [
         Call::PutObject,
         Call::GetObject,
         Call::HeadObject,
         Call::CopyObject,
         Call::CreateMultipartUpload,
         Call::ReplicateObject,
+        Call::GetObjectAttributes,
     ];
 
     /// The call as scenario files name it (`s3:PutObject`).
@@ -34,6 +36,7 @@ impl Call {
             Call::CopyObject => "s3:CopyObject",
             Call::CreateMultipartUpload => "s3:CreateMultipartUpload",
             Call::ReplicateObject => "s3:ReplicateObject",
+            Call::GetObjectAttributes => "s3:GetObjectAttributes",
         }
     }
 

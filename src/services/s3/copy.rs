@@ -4,7 +4,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 
 use super::headers::Headers;
-use super::read::{read, Read};
+use super::read::{read, Read, Reading};
 use super::write::write;
 use super::Stored;
 use crate::engine::Caller;
@@ -59,7 +59,7 @@ pub(super) fn copy(
             caller,
             bucket: source.bucket,
             key: source.key,
-            head: false,
+            reading: Reading::Object,
             headers: Headers(&[]),
             version_id: source.version_id,
         },

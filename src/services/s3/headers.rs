@@ -35,7 +35,7 @@ pub const HEADER_KEYS: [(&str, &str); 13] = [
 pub const KMS_KEY_ID: &str = "x-amz-server-side-encryption-aws-kms-key-id";
 
 /// Every request header a call may carry.
-pub const KNOWN_HEADERS: [&str; 22] = [
+pub const KNOWN_HEADERS: [&str; 23] = [
     "x-amz-acl",
     "x-amz-grant-read",
     "x-amz-grant-write",
@@ -57,6 +57,7 @@ pub const KNOWN_HEADERS: [&str; 22] = [
     "x-amz-object-lock-mode",
     "x-amz-object-lock-legal-hold",
     "x-amz-expected-bucket-owner",
+    "x-amz-object-attributes",
     "content-type",
 ];
 

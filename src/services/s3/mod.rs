@@ -121,6 +121,27 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
     step
 }
 
+/// `x-amz-expected-bucket-owner`: a request that names another account than the bucket's owner
+/// fails with 403 before anything else.
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+fn expected_owner(world: &World, request: &CallRequest<'_>, caller: &Caller) -> Option<Step> {
+    let expected = Headers(request.headers).get("x-amz-expected-bucket-owner")?;
+    let bucket = world.bucket(request.bucket)?;
+    (expected != bucket.account).then(|| {
+        super::step::rejected(
+            StepKind::S3RequestCheck,
+            format!(
+                "x-amz-expected-bucket-owner says {expected}, but {} belongs to {}",
+                bucket.name, bucket.account
+            ),
+            request.call.name(),
+            &object_arn(&bucket.name, request.key),
+            caller,
+            ClientError::access_denied(),
+        )
+    })
+}
+
 /// Appends a step; returns whether it went through.
 pub(super) fn push(steps: &mut Vec<Step>, step: Step) -> bool {
     let passed = step.outcome.passed();
@@ -134,18 +155,25 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
     let caller = request.caller.unwrap_or(&ANONYMOUS);
     let headers = Headers(request.headers);
     let mut steps = Vec::new();
+    if let Some(refusal) = expected_owner(world, request, caller) {
+        return CallOutcome::new(vec![refusal], None, std::mem::take(&mut env.notes));
+    }
     let result = match request.call {
         Call::PutObject | Call::CreateMultipartUpload => {
             write::write(world, env, request, caller, &mut steps)
         }
-        Call::GetObject | Call::HeadObject => read::read(
+        Call::GetObject | Call::HeadObject | Call::GetObjectAttributes => read::read(
             world,
             env,
             read::Read {
                 caller,
                 bucket: request.bucket,
                 key: request.key,
-                head: request.call == Call::HeadObject,
+                reading: match request.call {
+                    Call::HeadObject => read::Reading::Head,
+                    Call::GetObjectAttributes => read::Reading::Attributes,
+                    _ => read::Reading::Object,
+                },
                 headers,
                 version_id: request.version_id,
             },
