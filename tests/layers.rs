@@ -86,7 +86,11 @@ fn back_imports() -> Vec<String> {
 #[test]
 fn layers_import_only_downward() {
     let found = back_imports();
-    assert!(found.is_empty(), "imports of a higher layer:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "imports of a higher layer:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
