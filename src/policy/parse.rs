@@ -632,7 +632,7 @@ pub fn parse_principal_value(
                 for (v, vp) in values {
                     match aws_principal(&v) {
                         Ok(e) => entries.push(e),
-                        Err(msg) => diags.push(Diagnostic::new(&vp, m.value.span, msg)),
+                        Err(e) => diags.push(Diagnostic::new(&vp, m.value.span, e.to_string())),
                     }
                 }
             }
@@ -671,16 +671,27 @@ pub fn parse_principal_value(
 }
 
 /// Reads a KMS grantee: an account, user, role, assumed-role or federated-user ARN (never `*`).
-pub fn grantee_entry(arn: &str) -> Result<PrincipalEntry, String> {
+pub fn grantee_entry(arn: &str) -> Result<PrincipalEntry, PrincipalError> {
     match aws_principal(arn)? {
-        PrincipalEntry::Everyone => Err("a grant's grantee cannot be \"*\"".to_string()),
+        PrincipalEntry::Everyone => Err(PrincipalError::EveryoneGrantee),
         e => Ok(e),
     }
 }
 
+/// Why a text does not name an AWS principal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrincipalError {
+    #[error("{0:?}: a principal cannot contain wildcards other than the whole value \"*\" (use Principal \"*\" with an ArnLike aws:PrincipalArn condition)")]
+    Wildcard(String),
+    #[error("{0:?} is not an AWS principal: expected \"*\", a 12-digit account id, or the ARN of an account root, IAM user, IAM role, assumed-role session or federated user")]
+    NotAPrincipal(String),
+    #[error("a grant's grantee cannot be \"*\"")]
+    EveryoneGrantee,
+}
+
 /// One value of `{"AWS": ...}`.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
-fn aws_principal(v: &str) -> Result<PrincipalEntry, String> {
+fn aws_principal(v: &str) -> Result<PrincipalEntry, PrincipalError> {
     if v == "*" {
         return Ok(PrincipalEntry::Everyone);
     }
@@ -688,10 +699,7 @@ fn aws_principal(v: &str) -> Result<PrincipalEntry, String> {
         return Ok(PrincipalEntry::Account(v.to_string()));
     }
     if v.contains(['*', '?']) {
-        return Err(format!(
-            "{v:?}: a principal cannot contain wildcards other than the whole value \"*\" \
-             (use Principal \"*\" with an ArnLike aws:PrincipalArn condition)"
-        ));
+        return Err(PrincipalError::Wildcard(v.to_string()));
     }
     match IamEntity::parse(v) {
         Some(IamEntity::Root { account }) => Ok(PrincipalEntry::Account(account)),
@@ -710,10 +718,7 @@ fn aws_principal(v: &str) -> Result<PrincipalEntry, String> {
         Some(IamEntity::FederatedUser { .. }) => {
             Ok(PrincipalEntry::FederatedUser { arn: v.to_string() })
         }
-        None => Err(format!(
-            "{v:?} is not an AWS principal: expected \"*\", a 12-digit account id, or the ARN of \
-             an account root, IAM user, IAM role, assumed-role session or federated user"
-        )),
+        None => Err(PrincipalError::NotAPrincipal(v.to_string())),
     }
 }
 

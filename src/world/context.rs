@@ -8,6 +8,14 @@ use super::{Endpoint, World};
 use crate::engine::{Caller, CallerKind, Context};
 use crate::policy::arn::split_arn;
 
+/// A request time that is not a timestamp.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a timestamp such as \"2026-01-31T12:00:00Z\", found {text:?} ({reason})")]
+pub struct TimeError {
+    pub text: String,
+    pub reason: String,
+}
+
 /// The moment a world's requests are made: `aws:CurrentTime` (ISO 8601, UTC) and
 /// `aws:EpochTime` (seconds). A scenario may set it; by default it is the moment the run
 /// started, as AWS would stamp a request made now.
@@ -27,10 +35,13 @@ impl RequestTime {
     }
 
     /// A time given as an RFC 3339 / ISO 8601 timestamp (`2026-01-31T12:00:00Z`, any offset).
-    pub fn parse(text: &str) -> Result<RequestTime, String> {
+    pub fn parse(text: &str) -> Result<RequestTime, TimeError> {
         chrono::DateTime::parse_from_rfc3339(text)
             .map(|t| RequestTime::at(t.with_timezone(&chrono::Utc)))
-            .map_err(|e| format!("expected a timestamp such as \"2026-01-31T12:00:00Z\" ({e})"))
+            .map_err(|e| TimeError {
+                text: text.to_string(),
+                reason: e.to_string(),
+            })
     }
 
     fn at(time: chrono::DateTime<chrono::Utc>) -> RequestTime {

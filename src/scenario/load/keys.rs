@@ -84,7 +84,7 @@ impl Loader {
         let grantee = match crate::policy::parse::grantee_entry(&grantee) {
             Ok(e) => e,
             Err(e) => {
-                self.r.error(&path.key("grantee"), node, e);
+                self.r.error(&path.key("grantee"), node, e.to_string());
                 return None;
             }
         };

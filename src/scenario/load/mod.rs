@@ -301,9 +301,11 @@ impl Loader {
         if let Some(now) = self.r.opt_str(obj, &p, "now") {
             match RequestTime::parse(&now) {
                 Ok(t) => world.now = t,
-                Err(e) => self
-                    .r
-                    .error(&p.key("now"), root.get("now").unwrap_or(root), e),
+                Err(e) => self.r.error(
+                    &p.key("now"),
+                    root.get("now").unwrap_or(root),
+                    e.to_string(),
+                ),
             }
         }
         self.principals(obj, &mut world);
