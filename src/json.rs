@@ -55,6 +55,10 @@ pub enum Value {
     String(String),
     Array(Vec<Node>),
     Object(Vec<Member>),
+    /// A value not parsed yet: an element of a long list that its reader parses one at a time
+    /// ([`SourceText::parse_deferred`]), so that the whole list never stands in memory as a
+    /// tree. Its span covers it exactly.
+    Deferred,
 }
 
 /// One `"name": value` member of an object, in source order (duplicates kept, so that they can
@@ -76,6 +80,7 @@ impl Node {
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
+            Value::Deferred => "a value",
         }
     }
 
@@ -122,7 +127,7 @@ impl Node {
     /// Converts into a `serde_json::Value` (for printing a policy back).
     pub fn to_serde(&self) -> serde_json::Value {
         match &self.value {
-            Value::Null => serde_json::Value::Null,
+            Value::Null | Value::Deferred => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => n
                 .parse::<serde_json::Number>()
@@ -276,38 +281,104 @@ impl fmt::Display for Problem {
 }
 
 /// A named source text, able to turn byte offsets into line and column.
-#[derive(Debug, Clone)]
+///
+/// Lines come from an index of line starts built once; a column is counted only when a
+/// position is shown, from the nearest checkpoint, so that no lookup costs more than a few
+/// hundred bytes however long the line (a whole scenario may stand on one line).
+#[derive(Debug)]
 pub struct SourceText {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Characters before each [`CHECKPOINT`]-byte block, for texts that are not all ASCII
+    /// (built on first use).
+    checkpoints: std::sync::OnceLock<Vec<usize>>,
+    /// Bytes counted to find columns, for tests that keep position lookups from growing with
+    /// the text.
+    scanned: std::sync::atomic::AtomicU64,
+}
+
+/// Bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 256;
+
+impl Clone for SourceText {
+    fn clone(&self) -> SourceText {
+        SourceText {
+            name: self.name.clone(),
+            text: self.text.clone(),
+            line_starts: self.line_starts.clone(),
+            checkpoints: self.checkpoints.clone(),
+            scanned: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 impl SourceText {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         SourceText {
             name: name.into(),
             text,
             line_starts,
+            checkpoints: std::sync::OnceLock::new(),
+            scanned: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// 1-based line of a byte offset: a binary search of the line index.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_index(offset) + 1
+    }
+
+    fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if self.text.is_ascii() {
+            offset - start
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
+        };
         (line + 1, column + 1)
+    }
+
+    /// Characters before a byte offset (on a character boundary): the nearest checkpoint, then
+    /// at most [`CHECKPOINT`] bytes counted.
+    fn chars_before(&self, offset: usize) -> usize {
+        let checkpoints = self.checkpoints.get_or_init(|| {
+            let mut counts = Vec::with_capacity(self.text.len() / CHECKPOINT + 1);
+            let mut chars = 0;
+            for chunk in self.text.as_bytes().chunks(CHECKPOINT) {
+                counts.push(chars);
+                // Count character starts (bytes that are not UTF-8 continuation bytes).
+                chars += chunk.iter().filter(|b| (**b as i8) >= -0x40).count();
+            }
+            counts
+        });
+        let block = offset / CHECKPOINT;
+        let from = block * CHECKPOINT;
+        let tail = &self.text.as_bytes()[from..offset];
+        self.scanned
+            .fetch_add(tail.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        checkpoints.get(block).copied().unwrap_or(0)
+            + tail.iter().filter(|b| (**b as i8) >= -0x40).count()
+    }
+
+    /// Bytes counted so far to find columns. Each lookup counts at most a few hundred bytes,
+    /// whatever the length of the line; tests use this to keep it so.
+    pub fn bytes_scanned(&self) -> u64 {
+        self.scanned.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Locates a diagnostic in this text.
@@ -331,6 +402,42 @@ impl SourceText {
     pub fn parse(&self, allow_comments: bool) -> Result<Node, Diagnostic> {
         parse(&self.text, allow_comments)
     }
+
+    /// Parses the text as JSON, leaving each element of the array under the top-level member
+    /// `deferred` as a [`Value::Deferred`] node: such elements are only checked to be
+    /// well-bracketed, and parsed one by one later with [`SourceText::parse_deferred`].
+    pub fn parse_deferring(&self, allow_comments: bool, deferred: &str) -> Result<Node, Diagnostic> {
+        parse_with(&self.text, allow_comments, Some(deferred))
+    }
+
+    /// Parses a [`Value::Deferred`] node's text; positions stay those of the whole text.
+    pub fn parse_deferred(&self, node: &Node, allow_comments: bool) -> Result<Node, Diagnostic> {
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let mut p = Parser {
+            text: &self.text,
+            bytes: &self.text.as_bytes()[..end.min(self.text.len())],
+            at: start,
+            allow_comments,
+            deferred: None,
+            scratch: Vec::new(),
+        };
+        // A deferred value sits one level below the document's root object.
+        p.value(2).map_err(|(at, message)| {
+            Diagnostic::new(
+                &JsonPath::root(),
+                Span::new(at, at + 1),
+                format!("invalid JSON: {message}"),
+            )
+        })
+    }
+}
+
+/// The largest character boundary at or before `offset`.
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// Parses JSON text into a [`Node`] tree, or says where and why it is not JSON.
@@ -339,6 +446,10 @@ impl SourceText {
 /// spans, duplicate keys kept (IAM rejects them, so they must be seen), numbers as written and a
 /// nesting limit that keeps hostile input from exhausting the stack.
 pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
+    parse_with(text, allow_comments, None)
+}
+
+fn parse_with(text: &str, allow_comments: bool, deferred: Option<&str>) -> Result<Node, Diagnostic> {
     let root = JsonPath::root();
     if text.len() > MAX_INPUT_BYTES {
         return Err(Diagnostic::new(
@@ -355,6 +466,8 @@ pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
         bytes: text.as_bytes(),
         at: 0,
         allow_comments,
+        deferred,
+        scratch: Vec::new(),
     };
     let result = p.skip_space().and_then(|()| {
         if p.at >= p.bytes.len() {
@@ -386,6 +499,11 @@ struct Parser<'t> {
     bytes: &'t [u8],
     at: usize,
     allow_comments: bool,
+    /// The top-level member whose array elements are left deferred.
+    deferred: Option<&'t str>,
+    /// Members of the objects being read, innermost last: each object's members are moved
+    /// out into a vector of exactly their number when it closes.
+    scratch: Vec<Member>,
 }
 
 impl Parser<'_> {
@@ -462,15 +580,21 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> ParseResult<Node> {
         let start = self.at;
         self.at += 1;
-        // Policy statements and checks have a handful of members: one allocation holds them.
-        let mut members = Vec::with_capacity(8);
+        let first = self.scratch.len();
+        let result = self.members(depth);
+        let members: Vec<Member> = self.scratch.drain(first..).collect();
+        result.map(|()| Node {
+            value: Value::Object(members),
+            span: self.span_from(start),
+        })
+    }
+
+    /// The members of an object, onto the scratch stack, through the closing brace.
+    fn members(&mut self, depth: usize) -> ParseResult<()> {
         self.skip_space()?;
         if self.peek() == Some(b'}') {
             self.at += 1;
-            return Ok(Node {
-                value: Value::Object(members),
-                span: self.span_from(start),
-            });
+            return Ok(());
         }
         loop {
             self.skip_space()?;
@@ -486,8 +610,12 @@ impl Parser<'_> {
             }
             self.at += 1;
             self.skip_space()?;
-            let value = self.value(depth + 1)?;
-            members.push(Member {
+            let value = if depth == 0 && self.deferred == Some(name.as_str()) {
+                self.deferred_array(depth + 1)?
+            } else {
+                self.value(depth + 1)?
+            };
+            self.scratch.push(Member {
                 name,
                 name_span,
                 value,
@@ -497,14 +625,82 @@ impl Parser<'_> {
                 Some(b',') => self.at += 1,
                 Some(b'}') => {
                     self.at += 1;
-                    return Ok(Node {
-                        value: Value::Object(members),
-                        span: self.span_from(start),
-                    });
+                    return Ok(());
                 }
                 _ => return Err(self.error("expected ',' or '}' after an object member")),
             }
         }
+    }
+
+    /// An array whose elements are recorded by their spans only (see [`Value::Deferred`]);
+    /// any other value is read as usual.
+    fn deferred_array(&mut self, depth: usize) -> ParseResult<Node> {
+        if self.peek() != Some(b'[') {
+            return self.value(depth);
+        }
+        let start = self.at;
+        self.at += 1;
+        let mut items = Vec::new();
+        self.skip_space()?;
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Node {
+                value: Value::Array(items),
+                span: self.span_from(start),
+            });
+        }
+        loop {
+            self.skip_space()?;
+            let item_start = self.at;
+            self.skip_value()?;
+            items.push(Node {
+                value: Value::Deferred,
+                span: self.span_from(item_start),
+            });
+            self.skip_space()?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Node {
+                        value: Value::Array(items),
+                        span: self.span_from(start),
+                    });
+                }
+                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            }
+        }
+    }
+
+    /// Steps over one value without building it: scalars are read, and objects and arrays are
+    /// matched bracket by bracket (strings and comments respected). What is inside is checked
+    /// when the value is parsed.
+    fn skip_value(&mut self) -> ParseResult<()> {
+        let open = match self.peek() {
+            Some(b'{' | b'[') => self.at,
+            Some(_) => return self.value(MAX_DEPTH - 1).map(|_| ()),
+            None => return Err(self.error("the input ends where a value was expected")),
+        };
+        let mut depth = 0usize;
+        while let Some(b) = self.peek() {
+            match b {
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' => {
+                    depth -= 1;
+                    self.at += 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                b'"' => self.skip_string()?,
+                b'/' if self.allow_comments => self.skip_space()?,
+                _ => self.at += 1,
+            }
+        }
+        Err((open, "this value is never closed".to_string()))
     }
 
     fn array(&mut self, depth: usize) -> ParseResult<Node> {
@@ -578,6 +774,23 @@ impl Parser<'_> {
                 }
                 Some(_) => return Err(self.error("control character in a string (escape it)")),
                 None => return Err(self.error("a string is never closed")),
+            }
+        }
+    }
+
+    /// Steps over a string without building it (its escapes are checked when it is parsed).
+    fn skip_string(&mut self) -> ParseResult<()> {
+        let open = self.at;
+        self.at += 1;
+        loop {
+            let rest = &self.bytes[self.at.min(self.bytes.len())..];
+            match memchr::memchr2(b'"', b'\\', rest) {
+                Some(i) if rest[i] == b'"' => {
+                    self.at += i + 1;
+                    return Ok(());
+                }
+                Some(i) => self.at += i + 2,
+                None => return Err((open, "a string is never closed".to_string())),
             }
         }
     }

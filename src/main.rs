@@ -11,8 +11,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use iamsim::report;
+use iamsim::report::json::JsonWriter;
+use iamsim::report::text::{JunitWriter, TextWriter};
+use iamsim::report::ReportWriter;
 use iamsim::scenario::question::Question;
-use iamsim::scenario::{load_scenario, run_scenario, CheckResult, ExpectationStatus, Scenario};
+use iamsim::scenario::{
+    load_scenario, run_batches, run_scenario, CheckResult, ExpectationStatus, Scenario,
+};
 
 /// Answers whether an AWS call succeeds, which statement decides it, and why, from a scenario
 /// file describing principals, buckets, KMS keys and organizations.
@@ -183,25 +188,14 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Loads and runs each file in turn, handing its results to `sink`; reports load errors on
-/// standard error. Returns whether any input was invalid.
-fn for_each_file(files: &[PathBuf], mut sink: impl FnMut(&str, &[CheckResult])) -> bool {
+/// Loads every file. When any is invalid, reports every problem of every file on standard error
+/// and returns `None`: nothing is run and nothing is printed on standard output.
+fn load_all(files: &[PathBuf]) -> Option<Vec<(String, Scenario)>> {
+    let mut loaded = Vec::new();
     let mut invalid = false;
     for path in expand(files) {
         match load_scenario(&path) {
-            Ok(scenario) => {
-                for w in &scenario.warnings {
-                    eprintln!("{w}");
-                }
-                let results = run_scenario(&scenario, false);
-                sink(&path.display().to_string(), &results);
-                // The process ends soon after: leaving large results to the operating system
-                // saves freeing them one by one (milliseconds on tens of thousands of checks).
-                if results.len() > 1000 {
-                    std::mem::forget(results);
-                    std::mem::forget(scenario);
-                }
-            }
+            Ok(scenario) => loaded.push((path.display().to_string(), scenario)),
             Err(e) => {
                 invalid = true;
                 for p in &e.problems {
@@ -210,52 +204,43 @@ fn for_each_file(files: &[PathBuf], mut sink: impl FnMut(&str, &[CheckResult])) 
             }
         }
     }
-    invalid
+    (!invalid).then_some(loaded)
 }
 
+/// How many results a report holds at a time.
+const BATCH: usize = 4096;
+
 fn check(files: &[PathBuf], format: Format) -> ExitCode {
-    use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut summary = report::json::Summary::default();
-    // A closed pipe (`| head`) only ends the output: write errors are not reported.
-    let invalid = match format {
-        Format::Json => match report::json::JsonWriter::new(&mut out) {
-            Ok(mut writer) => {
-                let invalid = for_each_file(files, |file, results| {
-                    let _ = writer.file(file, results);
-                });
-                if let Ok(s) = writer.finish() {
-                    summary = s;
-                }
-                invalid
-            }
-            Err(_) => false,
-        },
-        Format::Text => {
-            let invalid = for_each_file(files, |file, results| {
-                results.iter().for_each(|c| summary.add(c));
-                let _ = out.write_all(report::text::check_report(file, results).as_bytes());
-            });
-            let line =
-                report::text::summary_line(summary.met, summary.unmet, summary.without_expectation);
-            let _ = writeln!(out, "{line}");
-            invalid
-        }
-        Format::Junit => {
-            let mut all = Vec::new();
-            let invalid = for_each_file(files, |file, results| {
-                results.iter().for_each(|c| summary.add(c));
-                all.push((file.to_string(), results.to_vec()));
-            });
-            let _ = out.write_all(report::text::junit(&all).as_bytes());
-            invalid
-        }
+    let Some(scenarios) = load_all(files) else {
+        return ExitCode::from(2);
     };
-    let _ = out.flush();
-    if invalid {
-        ExitCode::from(2)
-    } else if summary.unmet > 0 {
+    let stdout = std::io::stdout();
+    let out = std::io::BufWriter::new(stdout.lock());
+    let mut writer: Box<dyn ReportWriter> = match format {
+        Format::Json => match JsonWriter::new(out) {
+            Ok(w) => Box::new(w),
+            // A closed pipe (`| head`) only ends the output.
+            Err(_) => return ExitCode::SUCCESS,
+        },
+        Format::Text => Box::new(TextWriter::new(out)),
+        Format::Junit => Box::new(JunitWriter::new(out)),
+    };
+    for (file, scenario) in &scenarios {
+        for w in &scenario.warnings {
+            eprintln!("{w}");
+        }
+        // A closed pipe (`| head`) only ends the output: write errors are not reported.
+        let _ = writer.begin_file(file);
+        run_batches(&scenario.world, &scenario.checks, false, BATCH, |batch| {
+            let _ = writer.checks(&batch);
+        });
+        let _ = writer.end_file();
+    }
+    let summary = writer.finish().unwrap_or_default();
+    // The process ends now: leaving the scenarios to the operating system saves freeing their
+    // checks one by one.
+    std::mem::forget(scenarios);
+    if summary.unmet > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -368,7 +368,7 @@ fn parse_statement(
     if diags.len() > before {
         return None;
     }
-    let (line, _) = source.line_col(node.span.offset());
+    let line = source.line(node.span.offset());
     Some(Statement {
         index,
         sid,

@@ -4,3 +4,38 @@
 pub mod diff;
 pub mod json;
 pub mod text;
+
+use std::io;
+
+use crate::scenario::{CheckResult, ExpectationStatus};
+
+/// Counts of checks by expectation status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub checks: usize,
+    pub met: usize,
+    pub unmet: usize,
+    pub without_expectation: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, c: &CheckResult) {
+        self.checks += 1;
+        match c.expectation {
+            ExpectationStatus::Met => self.met += 1,
+            ExpectationStatus::Unmet(_) => self.unmet += 1,
+            ExpectationStatus::None => self.without_expectation += 1,
+        }
+    }
+}
+
+/// A report written as results arrive, file by file and batch by batch, so that a run over
+/// hundreds of thousands of checks never holds them all.
+pub trait ReportWriter {
+    fn begin_file(&mut self, file: &str) -> io::Result<()>;
+    /// The next results of the current file, in order.
+    fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()>;
+    fn end_file(&mut self) -> io::Result<()>;
+    /// Closes the report and returns what it counted.
+    fn finish(&mut self) -> io::Result<Summary>;
+}

@@ -2,6 +2,9 @@
 //! check read from top to bottom (`explain`), and JUnit XML for CI systems.
 
 use std::fmt::Write;
+use std::io;
+
+use super::{ReportWriter, Summary};
 
 use crate::engine::decision::{ConditionTrace, StatementTrace};
 use crate::engine::StatementRef;
@@ -46,20 +49,68 @@ fn denial_summary(d: &crate::engine::Denial) -> String {
 /// The `check` report for one file.
 pub fn check_report(file: &str, results: &[CheckResult]) -> String {
     let mut out = format!("{file}\n");
-    for c in results {
-        let mark = match &c.expectation {
-            ExpectationStatus::Met => "ok  ",
-            ExpectationStatus::Unmet(_) => "FAIL",
-            ExpectationStatus::None => "  - ",
-        };
-        writeln!(out, "  {mark} {}: {}", c.name, outcome(c)).ok();
-        if let ExpectationStatus::Unmet(reasons) = &c.expectation {
-            for r in reasons {
-                writeln!(out, "         {r}").ok();
-            }
+    results.iter().for_each(|c| check_line(&mut out, c));
+    out
+}
+
+/// One check's line (and its unmet reasons) in the `check` report.
+fn check_line(out: &mut String, c: &CheckResult) {
+    let mark = match &c.expectation {
+        ExpectationStatus::Met => "ok  ",
+        ExpectationStatus::Unmet(_) => "FAIL",
+        ExpectationStatus::None => "  - ",
+    };
+    writeln!(out, "  {mark} {}: {}", c.name, outcome(c)).ok();
+    if let ExpectationStatus::Unmet(reasons) = &c.expectation {
+        for r in reasons {
+            writeln!(out, "         {r}").ok();
         }
     }
-    out
+}
+
+/// The `check` report, written as results arrive.
+pub struct TextWriter<W: std::io::Write> {
+    out: W,
+    summary: Summary,
+}
+
+impl<W: std::io::Write> TextWriter<W> {
+    pub fn new(out: W) -> Self {
+        TextWriter {
+            out,
+            summary: Summary::default(),
+        }
+    }
+}
+
+impl<W: std::io::Write> ReportWriter for TextWriter<W> {
+    fn begin_file(&mut self, file: &str) -> io::Result<()> {
+        writeln!(self.out, "{file}")
+    }
+
+    fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()> {
+        let mut text = String::new();
+        for c in batch {
+            self.summary.add(c);
+            check_line(&mut text, c);
+        }
+        self.out.write_all(text.as_bytes())
+    }
+
+    fn end_file(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<Summary> {
+        let s = self.summary;
+        writeln!(
+            self.out,
+            "{}",
+            summary_line(s.met, s.unmet, s.without_expectation)
+        )?;
+        self.out.flush()?;
+        Ok(s)
+    }
 }
 
 /// `N checks: N met, N unmet, N without expectation`.
@@ -304,32 +355,83 @@ fn xml_escape(s: &str) -> String {
 
 /// JUnit XML: one test suite per file, one test case per check; unmet expectations are failures.
 pub fn junit(files: &[(String, Vec<CheckResult>)]) -> String {
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"iamsim\">\n");
+    let mut buffer = Vec::new();
+    let mut writer = JunitWriter::new(&mut buffer);
     for (file, checks) in files {
-        let failures = checks
-            .iter()
-            .filter(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))
-            .count();
-        writeln!(
+        let written = writer
+            .begin_file(file)
+            .and_then(|()| writer.checks(checks))
+            .and_then(|()| writer.end_file());
+        if written.is_err() {
+            break;
+        }
+    }
+    let _ = writer.finish();
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+/// JUnit XML, written as results arrive. A suite's counts head it, so each file's test cases
+/// are kept as text until the file ends.
+pub struct JunitWriter<W: std::io::Write> {
+    out: W,
+    file: String,
+    cases: String,
+    tests: usize,
+    failures: usize,
+    summary: Summary,
+    started: bool,
+}
+
+impl<W: std::io::Write> JunitWriter<W> {
+    pub fn new(out: W) -> Self {
+        JunitWriter {
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
-            xml_escape(file),
-            checks.len()
-        )
-        .ok();
-        for c in checks {
+            file: String::new(),
+            cases: String::new(),
+            tests: 0,
+            failures: 0,
+            summary: Summary::default(),
+            started: false,
+        }
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            self.out.write_all(
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"iamsim\">\n",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> ReportWriter for JunitWriter<W> {
+    fn begin_file(&mut self, file: &str) -> io::Result<()> {
+        self.start()?;
+        self.file = file.to_string();
+        self.cases.clear();
+        self.tests = 0;
+        self.failures = 0;
+        Ok(())
+    }
+
+    fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()> {
+        let file = xml_escape(&self.file);
+        for c in batch {
+            self.summary.add(c);
+            self.tests += 1;
             write!(
-                out,
-                "    <testcase classname=\"{}\" name=\"{}\"",
-                xml_escape(file),
+                self.cases,
+                "    <testcase classname=\"{file}\" name=\"{}\"",
                 xml_escape(&c.name)
             )
             .ok();
             match &c.expectation {
                 ExpectationStatus::Unmet(reasons) => {
+                    self.failures += 1;
                     writeln!(
-                        out,
+                        self.cases,
                         ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
                         xml_escape(&reasons.join("; ")),
                         xml_escape(&outcome(c))
@@ -337,12 +439,30 @@ pub fn junit(files: &[(String, Vec<CheckResult>)]) -> String {
                     .ok();
                 }
                 _ => {
-                    writeln!(out, "/>").ok();
+                    writeln!(self.cases, "/>").ok();
                 }
             }
         }
-        writeln!(out, "  </testsuite>").ok();
+        Ok(())
     }
-    out.push_str("</testsuites>\n");
-    out
+
+    fn end_file(&mut self) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">",
+            xml_escape(&self.file),
+            self.tests,
+            self.failures
+        )?;
+        self.out.write_all(self.cases.as_bytes())?;
+        self.cases.clear();
+        writeln!(self.out, "  </testsuite>")
+    }
+
+    fn finish(&mut self) -> io::Result<Summary> {
+        self.start()?;
+        self.out.write_all(b"</testsuites>\n")?;
+        self.out.flush()?;
+        Ok(self.summary)
+    }
 }

@@ -221,7 +221,7 @@ impl Question {
             Some([_, _, "iam", _, _, resource]) if resource.starts_with("role/") => {
                 let name = format!("trust policy of {}", self.resource);
                 let trust = policy(PolicyType::Trust, name, problems);
-                match world.principals.iter_mut().find(|p| p.arn == self.resource) {
+                match world.principals.get_mut(&self.resource) {
                     Some(existing) => {
                         existing.trust = trust;
                         Ok(())

@@ -44,14 +44,32 @@ pub fn run_scenario(scenario: &Scenario, explain: bool) -> Vec<CheckResult> {
 /// upload stores its object), so later checks see their effects. Raw checks change nothing, so
 /// a long run of them is shared among the machine's cores.
 pub fn run_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult> {
+    let mut results = Vec::with_capacity(checks.len());
+    run_batches(world, checks, explain, usize::MAX, |batch| results.extend(batch));
+    results
+}
+
+/// [`run_checks`], handing the results to `sink` in order, at most `batch` at a time, so that a
+/// long run never holds all its results: a report writes each batch and lets it go.
+pub fn run_batches(
+    world: &World,
+    checks: &[Check],
+    explain: bool,
+    batch: usize,
+    mut sink: impl FnMut(Vec<CheckResult>),
+) {
+    let batch = batch.max(1);
     let mut working: Option<World> = None;
     let mut cache = ContextCache::default();
-    let mut results = Vec::with_capacity(checks.len());
+    let mut pending: Vec<CheckResult> = Vec::new();
     let mut at = 0;
     while at < checks.len() {
         if let CheckKind::Call { .. } = checks[at].kind {
             let w = working.get_or_insert_with(|| world.clone());
-            results.push(call_check(w, &checks[at], explain, &mut cache));
+            pending.push(call_check(w, &checks[at], explain, &mut cache));
+            if pending.len() >= batch {
+                sink(std::mem::take(&mut pending));
+            }
             at += 1;
             continue;
         }
@@ -59,14 +77,17 @@ pub fn run_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckRe
             .iter()
             .position(|c| matches!(c.kind, CheckKind::Call { .. }))
             .map_or(checks.len(), |p| at + p);
-        results.extend(raw_checks(
-            working.as_ref().unwrap_or(world),
-            &checks[at..end],
-            explain,
-        ));
+        for part in checks[at..end].chunks(batch) {
+            pending.extend(raw_checks(working.as_ref().unwrap_or(world), part, explain));
+            if pending.len() >= batch {
+                sink(std::mem::take(&mut pending));
+            }
+        }
         at = end;
     }
-    results
+    if !pending.is_empty() {
+        sink(pending);
+    }
 }
 
 /// Fewer raw checks than this run on one thread: starting threads would cost more.

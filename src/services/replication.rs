@@ -47,8 +47,7 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
         Err(e) => Some(e),
         Ok((destination, replica)) => {
             if let Some(b) = world.bucket_mut(&destination) {
-                b.objects.retain(|o| o.key != replica.key);
-                b.objects.push(replica);
+                b.store(replica);
             }
             None
         }

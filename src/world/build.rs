@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
+
 use super::key_policies::{aws_managed_s3_key_policy, default_key_policy};
 use super::{
-    Bucket, Encryption, Key, KeyManager, KeyState, ObjectOwnership, OtherResource, Principal,
+    Bucket, Encryption, Endpoint, Named, Key, KeyManager, KeyState, ObjectOwnership, OtherResource, Principal,
     PublicAccessBlock, RequestTime, World, AWS_S3_ALIAS,
 };
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
@@ -98,12 +99,12 @@ impl World {
             description: None,
             region: region.into(),
             now: RequestTime::run_start(),
-            principals: Vec::new(),
-            buckets: Vec::new(),
-            keys: Vec::new(),
-            resources: Vec::new(),
+            principals: Named::default(),
+            buckets: Named::default(),
+            keys: Named::default(),
+            resources: Named::default(),
             organization: None,
-            endpoints: Vec::new(),
+            endpoints: Named::default(),
         }
     }
 
@@ -112,7 +113,7 @@ impl World {
         if self.principal(&principal.arn).is_some() {
             return Err(WorldError::Duplicate(principal.arn));
         }
-        self.principals.push(principal);
+        self.principals.insert(principal.arn.clone(), principal);
         Ok(())
     }
 
@@ -129,12 +130,12 @@ impl World {
             }
         }
         for member in members {
-            match self.principals.iter_mut().find(|p| &p.arn == member) {
+            match self.principals.get_mut(member) {
                 Some(p) => p.identity.extend(policies.iter().cloned()),
                 None => {
                     let mut user = Principal::new(member)?;
                     user.identity = policies.to_vec();
-                    self.principals.push(user);
+                    self.principals.insert(member.clone(), user);
                 }
             }
         }
@@ -146,7 +147,7 @@ impl World {
         if self.key(&key.arn).is_some() {
             return Err(WorldError::Duplicate(key.arn));
         }
-        self.keys.push(key);
+        self.keys.insert(key.arn.clone(), key);
         Ok(())
     }
 
@@ -161,7 +162,7 @@ impl World {
         if bucket.replication.is_some() && !bucket.versioning {
             errors.push(WorldError::ReplicationNeedsVersioning(bucket.name.clone()));
         }
-        for (i, object) in bucket.objects.iter_mut().enumerate() {
+        for (i, object) in bucket.objects.values_mut().enumerate() {
             if bucket.object_ownership == ObjectOwnership::BucketOwnerEnforced
                 && object.owner != bucket.account
             {
@@ -195,7 +196,16 @@ impl World {
         if !errors.is_empty() {
             return Err(WorldErrors(errors));
         }
-        self.buckets.push(bucket);
+        self.buckets.insert(bucket.name.clone(), bucket);
+        Ok(())
+    }
+
+    /// Adds a VPC endpoint.
+    pub fn add_endpoint(&mut self, endpoint: Endpoint) -> Result<(), WorldError> {
+        if self.endpoint(&endpoint.id).is_some() {
+            return Err(WorldError::Duplicate(endpoint.id));
+        }
+        self.endpoints.insert(endpoint.id.clone(), endpoint);
         Ok(())
     }
 
@@ -204,7 +214,7 @@ impl World {
         if self.other_resource(&resource.arn).is_some() {
             return Err(WorldError::Duplicate(resource.arn));
         }
-        self.resources.push(resource);
+        self.resources.insert(resource.arn.clone(), resource);
         Ok(())
     }
 }
@@ -323,7 +333,7 @@ impl Bucket {
             versioning: false,
             object_ownership: ObjectOwnership::BucketOwnerEnforced,
             replication: None,
-            objects: Vec::new(),
+            objects: Named::default(),
         })
     }
 }

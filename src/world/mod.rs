@@ -9,6 +9,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+/// Members of a world by what names them. FxHash: the keys are short names chosen by the
+/// scenario's author, looked up on every request; SipHash's resistance to chosen keys buys
+/// nothing here.
+pub type Named<T> = indexmap::IndexMap<String, T, rustc_hash::FxBuildHasher>;
+
 use crate::engine::{Caller, CallerError, CallerKind, Grant, OrgLevel};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::model::Policy;
@@ -226,7 +231,8 @@ pub struct Bucket {
     pub versioning: bool,
     pub object_ownership: ObjectOwnership,
     pub replication: Option<Replication>,
-    pub objects: Vec<StoredObject>,
+    /// The objects, by key, in the order they were written.
+    pub objects: Named<StoredObject>,
 }
 
 impl Bucket {
@@ -235,7 +241,13 @@ impl Bucket {
     }
 
     pub fn object(&self, key: &str) -> Option<&StoredObject> {
-        self.objects.iter().find(|o| o.key == key)
+        self.objects.get(key)
+    }
+
+    /// Stores an object, replacing any of the same key.
+    pub fn store(&mut self, object: StoredObject) {
+        self.objects.shift_remove(&object.key);
+        self.objects.insert(object.key.clone(), object);
     }
 }
 
@@ -327,19 +339,21 @@ pub struct Endpoint {
 }
 
 /// The world of one scenario. Build one with [`World::new`] and the `add_*` methods of
-/// [`build`], or load a scenario file.
+/// [`build`], or load a scenario file. Each collection is keyed by what names its members (a
+/// principal's ARN, a bucket's name, a key's ARN, an endpoint's id), so that every lookup a
+/// request makes is a hash lookup, however large the world.
 #[derive(Debug, Clone)]
 pub struct World {
     pub description: Option<String>,
     pub region: String,
     /// The moment requests are made at (`aws:CurrentTime`, `aws:EpochTime`).
     pub now: RequestTime,
-    pub principals: Vec<Principal>,
-    pub buckets: Vec<Bucket>,
-    pub keys: Vec<Key>,
-    pub resources: Vec<OtherResource>,
+    pub principals: Named<Principal>,
+    pub buckets: Named<Bucket>,
+    pub keys: Named<Key>,
+    pub resources: Named<OtherResource>,
     pub organization: Option<Organization>,
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: Named<Endpoint>,
 }
 
 impl Default for World {
@@ -356,12 +370,13 @@ pub const IMPLICIT_AWS_S3_KEY_ID: &str = "aws-s3-managed-key";
 
 impl World {
     pub fn principal(&self, arn: &str) -> Option<&Principal> {
-        self.principals.iter().find(|p| p.arn == arn)
+        self.principals.get(arn)
     }
 
-    /// The declared role a session belongs to.
+    /// The declared role a session belongs to, by its account and name (a session's ARN
+    /// carries no role path).
     pub fn role_by_name(&self, account: &str, name: &str) -> Option<&Principal> {
-        self.principals.iter().find(|p| {
+        self.principals.values().find(|p| {
             p.is_role
                 && p.account == account
                 && crate::policy::arn::last_path_element(&p.arn) == name
@@ -369,32 +384,38 @@ impl World {
     }
 
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {
-        self.buckets.iter().find(|b| b.name == name)
+        self.buckets.get(name)
     }
 
     pub fn bucket_mut(&mut self, name: &str) -> Option<&mut Bucket> {
-        self.buckets.iter_mut().find(|b| b.name == name)
+        self.buckets.get_mut(name)
     }
 
     pub fn key(&self, arn: &str) -> Option<&Key> {
-        self.keys.iter().find(|k| k.arn == arn)
+        self.keys.get(arn)
     }
 
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
-        self.endpoints.iter().find(|e| e.id == id)
+        self.endpoints.get(id)
     }
 
     pub fn other_resource(&self, arn: &str) -> Option<&OtherResource> {
-        self.resources.iter().find(|r| r.arn == arn)
+        self.resources.get(arn)
     }
 
-    /// The declared user or role behind a caller.
+    /// The declared user or role behind a caller. A caller resolved by [`World::caller`] names
+    /// its role by the role's full ARN; others are found by the role's name.
     pub fn principal_of(&self, caller: &Caller) -> Option<&Principal> {
         match &caller.kind {
             CallerKind::User { .. } => caller.arn.as_deref().and_then(|a| self.principal(a)),
-            CallerKind::RoleSession { role_name, .. } => {
-                self.role_by_name(caller.account.as_deref()?, role_name)
-            }
+            CallerKind::RoleSession {
+                role_arn,
+                role_name,
+                ..
+            } => self
+                .principal(role_arn)
+                .filter(|p| p.is_role)
+                .or_else(|| self.role_by_name(caller.account.as_deref()?, role_name)),
             _ => None,
         }
     }
@@ -423,27 +444,27 @@ impl World {
             }
             if let Some(alias) = resource.strip_prefix("alias/") {
                 let alias = format!("alias/{alias}");
-                return self.keys.iter().find(|k| {
+                return self.keys.values().find(|k| {
                     k.account == key_account && k.region == key_region && k.aliases.contains(&alias)
                 });
             }
             return self.key(reference);
         }
         if reference.starts_with("alias/") {
-            return self.keys.iter().find(|k| {
+            return self.keys.values().find(|k| {
                 k.account == account
                     && k.region == region
                     && k.aliases.iter().any(|a| a == reference)
             });
         }
         self.keys
-            .iter()
+            .values()
             .find(|k| k.id == reference && k.account == account && k.region == region)
     }
 
     /// The account's AWS managed `aws/s3` key in `region`, when it exists.
     fn declared_aws_s3_key(&self, account: &str, region: &str) -> Option<&Key> {
-        self.keys.iter().find(|k| {
+        self.keys.values().find(|k| {
             k.account == account
                 && k.region == region
                 && k.manager == KeyManager::Aws
@@ -468,7 +489,7 @@ impl World {
             return k.arn.clone();
         }
         let arn = format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}");
-        self.keys.push(Key::aws_s3(&arn, account, region));
+        self.keys.insert(arn.clone(), Key::aws_s3(&arn, account, region));
         arn
     }
 

@@ -123,7 +123,7 @@ impl World {
         side.policy = b.policy.as_deref();
         let object = rest
             .split_once('/')
-            .and_then(|(_, key)| b.objects.iter().find(|o| o.key == key));
+            .and_then(|(_, key)| b.object(key));
         let owner = object.map(|o| o.owner.as_str());
         if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
             side.acl = object.and_then(|o| {

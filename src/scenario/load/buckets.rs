@@ -107,7 +107,14 @@ impl Loader {
         };
         for (op, on) in self.r.opt_array(obj, path, "objects") {
             if let Some(object) = self.object(on, &op, &bucket) {
-                bucket.objects.push(object);
+                if bucket.object(&object.key).is_some() {
+                    self.r.error(
+                        &op.key("key"),
+                        on,
+                        format!("object {:?} is listed twice", object.key),
+                    );
+                }
+                bucket.store(object);
             }
         }
         Some(bucket)

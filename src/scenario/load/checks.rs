@@ -86,9 +86,19 @@ impl Loader {
     }
 
     fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
+        if matches!(node.value, Value::Deferred) {
+            let parsed = match self.source.parse_deferred(node, true) {
+                Ok(parsed) => parsed,
+                Err(d) => {
+                    self.r.diags.push(d);
+                    return None;
+                }
+            };
+            return self.check(&parsed, path, world);
+        }
         let obj = self.r.object(node, path, &CHECK_FIELDS)?;
         let before = self.r.diags.len();
-        let (line, _) = self.source.line_col(node.span.offset());
+        let line = self.source.line(node.span.offset());
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
         let principal = self.r.opt_str(obj, path, "principal");
         let caller = principal

@@ -66,8 +66,10 @@ fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
         file: name.to_string(),
         problems,
     };
+    // The checks are parsed one by one as they load: a file of many checks never stands in
+    // memory as one tree.
     let root = source
-        .parse(true)
+        .parse_deferring(true, "checks")
         .map_err(|d| fail(vec![source.locate(&d)]))?;
     let mut loader = Loader::new(source.clone());
     let loaded = loader.scenario(&root);
@@ -92,21 +94,21 @@ fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
 /// The lint warnings of every policy in the world (each shared policy once).
 fn policy_warnings(source: &SourceText, world: &World, checks: &[Check]) -> Vec<PolicyWarning> {
     let mut policies: Vec<&Arc<Policy>> = Vec::new();
-    for p in &world.principals {
+    for p in world.principals.values() {
         policies.extend(p.identity.iter());
         policies.extend(p.boundary.iter());
         policies.extend(p.trust.iter());
     }
-    policies.extend(world.buckets.iter().filter_map(|b| b.policy.as_ref()));
+    policies.extend(world.buckets.values().filter_map(|b| b.policy.as_ref()));
     policies.extend(
         world
             .keys
-            .iter()
+            .values()
             .filter(|k| !k.default_policy)
             .map(|k| &k.policy),
     );
-    policies.extend(world.resources.iter().map(|r| &r.policy));
-    policies.extend(world.endpoints.iter().filter_map(|e| e.policy.as_ref()));
+    policies.extend(world.resources.values().map(|r| &r.policy));
+    policies.extend(world.endpoints.values().filter_map(|e| e.policy.as_ref()));
     if let Some(org) = &world.organization {
         for placement in org.accounts.values() {
             for level in placement.scps.iter().chain(&placement.rcps) {
@@ -336,7 +338,11 @@ impl Loader {
             world.organization = self.organization(on, &p.key("organization"));
         }
         for (ep, en) in self.r.opt_array(obj, &p, "vpc_endpoints") {
-            world.endpoints.extend(self.endpoint(en, &ep));
+            if let Some(endpoint) = self.endpoint(en, &ep) {
+                if let Err(e) = world.add_endpoint(endpoint) {
+                    self.r.error(&ep.key("id"), en, e.to_string());
+                }
+            }
         }
         let items = self.r.opt_array(obj, &p, "checks");
         let checks = self.checks(&items, &world);

@@ -201,8 +201,7 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
     let outcome = CallOutcome::new(steps, error, std::mem::take(&mut env.notes));
     if let Some(Stored { bucket, object }) = stored.filter(|_| outcome.is_allowed()) {
         if let Some(b) = world.bucket_mut(&bucket) {
-            b.objects.retain(|o| o.key != object.key);
-            b.objects.push(object);
+            b.store(object);
         }
     }
     outcome
