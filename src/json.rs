@@ -109,7 +109,7 @@ impl Node {
     pub fn get(&self, name: &str) -> Option<&Node> {
         self.as_object()?
             .iter()
-            .find(|m| m.name == name)
+            .find(|m| same_name(&m.name, name))
             .map(|m| &m.value)
     }
 
@@ -168,6 +168,18 @@ impl Node {
     }
 }
 
+/// Whether bytes hold a control character (which JSON strings must escape). Written as a fold
+/// without early exit, which the compiler turns into vector instructions.
+pub fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, b| found | (*b < 0x20))
+}
+
+/// Whether two member names are equal. Names are short and compared often (every field a loader
+/// reads looks its name up): lengths and first bytes settle most comparisons without a call.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// A path into a JSON document, printed the way people write it: `Statement[2].Condition`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsonPath(String);
@@ -184,14 +196,24 @@ impl JsonPath {
 
     pub fn key(&self, name: &str) -> JsonPath {
         if self.0.is_empty() {
-            JsonPath(name.to_string())
-        } else {
-            JsonPath(format!("{}.{}", self.0, name))
+            return JsonPath(name.to_string());
         }
+        let mut path = String::with_capacity(self.0.len() + 1 + name.len());
+        path.push_str(&self.0);
+        path.push('.');
+        path.push_str(name);
+        JsonPath(path)
     }
 
     pub fn index(&self, i: usize) -> JsonPath {
-        JsonPath(format!("{}[{}]", self.0, i))
+        let mut number = itoa::Buffer::new();
+        let number = number.format(i);
+        let mut path = String::with_capacity(self.0.len() + 2 + number.len());
+        path.push_str(&self.0);
+        path.push('[');
+        path.push_str(number);
+        path.push(']');
+        JsonPath(path)
     }
 
     pub fn as_str(&self) -> &str {
@@ -735,6 +757,15 @@ impl Parser<'_> {
 
     fn string(&mut self) -> ParseResult<String> {
         self.at += 1;
+        // Most strings hold no escape: find the closing quote, and take the text at once.
+        let rest = &self.bytes[self.at..];
+        if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
+            if rest[end] == b'"' && !has_control(&rest[..end]) {
+                let text = self.text[self.at..self.at + end].to_string();
+                self.at += end + 1;
+                return Ok(text);
+            }
+        }
         let mut out = String::new();
         loop {
             // Copy the run up to the next quote, backslash or control character at once.

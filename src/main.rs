@@ -93,6 +93,17 @@ enum Command {
     },
 }
 
+/// Standard output without its line buffering: a report is written in large blocks, and the
+/// line writer would search each block for its last newline. Falls back to the locked stdout
+/// when the descriptor cannot be duplicated.
+fn raw_stdout() -> Box<dyn std::io::Write> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout().lock()),
+    }
+}
+
 /// Writes to standard output. A reader that stops early (`iamsim check ... | head`) closes the
 /// pipe; that ends the output, it is not an error.
 fn emit(text: &str) {
@@ -214,8 +225,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     let Some(scenarios) = load_all(files) else {
         return ExitCode::from(2);
     };
-    let stdout = std::io::stdout();
-    let out = std::io::BufWriter::new(stdout.lock());
+    let out = std::io::BufWriter::with_capacity(1 << 16, raw_stdout());
     let mut writer: Box<dyn ReportWriter> = match format {
         Format::Json => match JsonWriter::new(out) {
             Ok(w) => Box::new(w),

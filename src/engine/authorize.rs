@@ -174,20 +174,18 @@ pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
     }
 }
 
-/// The request's action split for lookups, lowercased into an inline buffer (action names are
-/// ASCII and short; this runs for every request).
+/// The request's action split for lookups, lowercased once per request.
 /// It also holds the request's resource ARN split into its fields, once per request.
 struct Action<'r> {
-    lower: SmallVec<[u8; 64]>,
+    lower: String,
     colon: usize,
     resource: Option<ArnFields<'r>>,
 }
 
 impl<'r> Action<'r> {
     fn new(action: &str, resource: &'r str) -> Action<'r> {
-        // ASCII lowercasing keeps UTF-8 valid: it only changes bytes below 0x80.
-        let lower: SmallVec<[u8; 64]> = action.bytes().map(|b| b.to_ascii_lowercase()).collect();
-        let colon = lower.iter().position(|b| *b == b':').unwrap_or(lower.len());
+        let lower = action.to_ascii_lowercase();
+        let colon = lower.find(':').unwrap_or(lower.len());
         Action {
             lower,
             colon,
@@ -195,7 +193,7 @@ impl<'r> Action<'r> {
         }
     }
     fn full(&self) -> &str {
-        std::str::from_utf8(&self.lower).unwrap_or("")
+        &self.lower
     }
     fn service(&self) -> &str {
         self.full().get(..self.colon).unwrap_or("")

@@ -289,14 +289,55 @@ impl StatementCache {
     }
 }
 
-/// A JSON string: copied as it is when nothing in it needs escaping (almost always).
+/// A JSON string, escaped as serde_json escapes: `"` and `\\`, the short forms `\\b \\f \\n
+/// \\r \\t`, other control characters as `\\u00XX`; everything else as it is. Quotes and
+/// backslashes are found with a vector search and the text between them copied at once; a string
+/// with control characters (rare) is escaped byte by byte.
 fn emit_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if crate::json::has_control(bytes) {
+        emit_escaped_bytes(out, bytes);
     } else {
-        let _ = serde_json::to_writer(&mut *out, s);
+        let mut copied = 0;
+        for at in memchr::memchr2_iter(b'"', b'\\', bytes) {
+            out.extend_from_slice(&bytes[copied..at]);
+            out.push(b'\\');
+            out.push(bytes[at]);
+            copied = at + 1;
+        }
+        out.extend_from_slice(&bytes[copied..]);
+    }
+    out.push(b'"');
+}
+
+/// The escaped form of every byte of a string, one by one.
+fn emit_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &byte in bytes {
+        let short = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x00..=0x1f => 0,
+            _ => {
+                out.push(byte);
+                continue;
+            }
+        };
+        if short == 0 {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.push(b'\\');
+            out.push(short);
+        }
     }
 }
 

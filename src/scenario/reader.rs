@@ -1,7 +1,7 @@
 //! Reading JSON objects field by field, collecting every problem with its path: unknown fields
 //! (with the nearest known name), wrong types, missing required fields.
 
-use crate::json::{suggest, Diagnostic, Diagnostics, JsonPath, Node, Value};
+use crate::json::{same_name, suggest, Diagnostic, Diagnostics, JsonPath, Node, Value};
 
 /// Collects diagnostics while a file is read.
 #[derive(Debug, Default)]
@@ -36,13 +36,13 @@ impl Reader {
             return None;
         };
         for (i, m) in members.iter().enumerate() {
-            if members[..i].iter().any(|e| e.name == m.name) {
+            if members[..i].iter().any(|e| same_name(&e.name, &m.name)) {
                 self.diags.push(Diagnostic::new(
                     &path.key(&m.name),
                     m.name_span,
                     format!("duplicate field {:?}", m.name),
                 ));
-            } else if !known.contains(&m.name.as_str()) {
+            } else if !known.iter().any(|k| same_name(k, &m.name)) {
                 self.diags.push(
                     Diagnostic::new(
                         &path.key(&m.name),

@@ -129,7 +129,8 @@ impl Step {
 /// The call's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// Every step went through; the statements that allowed them, each once.
+    /// Every step went through; the statements that allowed them, each once (for a one-step
+    /// outcome, see [`CallOutcome::decided_by`]).
     Allowed { by: Vec<StatementRef> },
     /// The policies denied step `step`; the client receives `error`.
     Denied { step: usize, error: ClientError },
@@ -175,12 +176,19 @@ impl CallOutcome {
                 }
             }
             None => {
-                let mut by: Vec<StatementRef> = Vec::new();
-                for r in steps.iter().flat_map(|s| s.outcome.statements()) {
-                    if !by.contains(r) {
-                        by.push(r.clone());
+                // A one-step outcome's deciding statements are its step's: `decided_by` reads
+                // them there rather than from a copy.
+                let by = if steps.len() == 1 {
+                    Vec::new()
+                } else {
+                    let mut by: Vec<StatementRef> = Vec::new();
+                    for r in steps.iter().flat_map(|s| s.outcome.statements()) {
+                        if !by.contains(r) {
+                            by.push(r.clone());
+                        }
                     }
-                }
+                    by
+                };
                 match call_error {
                     Some(error) => Answer::Failed {
                         step: None,
@@ -234,8 +242,11 @@ impl CallOutcome {
 
     /// The statements that decided the answer.
     pub fn decided_by(&self) -> &[StatementRef] {
-        match &self.answer {
-            Answer::Allowed { by } | Answer::Failed { step: None, by, .. } => by,
+        match (&self.answer, self.steps.as_slice()) {
+            (Answer::Allowed { .. } | Answer::Failed { step: None, .. }, [only]) => {
+                only.outcome.statements()
+            }
+            (Answer::Allowed { by } | Answer::Failed { step: None, by, .. }, _) => by,
             _ => self.failed_step().map_or(&[], |s| s.outcome.statements()),
         }
     }

@@ -8,7 +8,7 @@ use super::outcome::{CallOutcome, Step, StepKind, StepOutcome};
 use super::request::Authorization;
 use crate::engine::{authorize as decide, Caller, Context, Decision, NoTrace, Request, Trace};
 use crate::policy::Policy;
-use crate::world::{BaseRequest, Endpoint, World};
+use crate::world::{BaseRequest, Endpoint, ResourceSide, World};
 
 /// Everything one authorization step needs.
 pub struct AuthStep<'a> {
@@ -28,13 +28,23 @@ pub struct AuthStep<'a> {
 
 /// Evaluates one authorization step against the world.
 pub fn authorize(world: &World, env: &Env<'_>, step: AuthStep<'_>) -> Step {
-    let explain = env.explain();
     let side = world.resource_side(
         step.caller,
         step.action,
         step.resource,
         step.resource_account,
     );
+    authorize_on(world, env, step, side)
+}
+
+/// [`authorize`] with the resource side already found.
+fn authorize_on<'w>(
+    world: &'w World,
+    env: &Env<'_>,
+    step: AuthStep<'w>,
+    side: ResourceSide<'w>,
+) -> Step {
+    let explain = env.explain();
     let set = world.policy_set(
         step.caller,
         step.action,
@@ -165,7 +175,7 @@ pub fn authorize_request(
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("kms:GrantIsForAWSResource"));
     grant_for_aws_resource(&mut context, action, given);
-    let step = authorize(
+    let step = authorize_on(
         world,
         env,
         AuthStep {
@@ -180,6 +190,7 @@ pub fn authorize_request(
             endpoint,
             notes: Vec::new(),
         },
+        side,
     );
     let error = step
         .outcome
