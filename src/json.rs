@@ -4,6 +4,7 @@
 //! `serde_json` keeps no positions once a value is built and stops at the first problem; the
 //! loaders here walk a tree instead and report every problem of a file at once.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Deepest nesting of arrays and objects accepted in any input. Real policies nest five or six
@@ -38,23 +39,24 @@ impl Span {
     }
 }
 
-/// A JSON value with the span it was read from.
+/// A JSON value with the span it was read from. Strings borrow from the text they were read
+/// from unless they hold escapes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub value: Value,
+pub struct Node<'a> {
+    pub value: Value<'a>,
     pub span: Span,
 }
 
 /// A JSON value. Numbers keep their source text: policy values are compared as text
 /// (`10` stays `10`, never `10.0`).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
-    Number(String),
-    String(String),
-    Array(Vec<Node>),
-    Object(Vec<Member>),
+    Number(Cow<'a, str>),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    Object(Vec<Member<'a>>),
     /// A value not parsed yet: an element of a long list that its reader parses one at a time
     /// ([`SourceText::parse_deferred`]), so that the whole list never stands in memory as a
     /// tree. Its span covers it exactly.
@@ -64,13 +66,13 @@ pub enum Value {
 /// One `"name": value` member of an object, in source order (duplicates kept, so that they can
 /// be reported).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub name: String,
+pub struct Member<'a> {
+    pub name: Cow<'a, str>,
     pub name_span: Span,
-    pub value: Node,
+    pub value: Node<'a>,
 }
 
-impl Node {
+impl<'a> Node<'a> {
     /// The kind of value, as an error message names it ("a string", "an object", ...).
     pub fn kind(&self) -> &'static str {
         match &self.value {
@@ -91,14 +93,14 @@ impl Node {
         }
     }
 
-    pub fn as_object(&self) -> Option<&[Member]> {
+    pub fn as_object(&self) -> Option<&[Member<'a>]> {
         match &self.value {
             Value::Object(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Node]> {
+    pub fn as_array(&self) -> Option<&[Node<'a>]> {
         match &self.value {
             Value::Array(a) => Some(a),
             _ => None,
@@ -106,7 +108,7 @@ impl Node {
     }
 
     /// The member called `name`, if this is an object that has one.
-    pub fn get(&self, name: &str) -> Option<&Node> {
+    pub fn get(&self, name: &str) -> Option<&Node<'a>> {
         self.as_object()?
             .iter()
             .find(|m| same_name(&m.name, name))
@@ -117,8 +119,8 @@ impl Node {
     /// booleans as `true`/`false`. AWS accepts unquoted numbers and booleans in policies.
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.clone()),
+            Value::String(s) => Some(s.to_string()),
+            Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
@@ -132,29 +134,29 @@ impl Node {
             Value::Number(n) => n
                 .parse::<serde_json::Number>()
                 .map(serde_json::Value::Number)
-                .unwrap_or_else(|_| serde_json::Value::String(n.clone())),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+                .unwrap_or_else(|_| serde_json::Value::String(n.to_string())),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Node::to_serde).collect()),
             Value::Object(m) => serde_json::Value::Object(
                 m.iter()
-                    .map(|m| (m.name.clone(), m.value.to_serde()))
+                    .map(|m| (m.name.to_string(), m.value.to_serde()))
                     .collect(),
             ),
         }
     }
 
     /// Builds a node without positions from a `serde_json::Value` (for documents built in code).
-    pub fn from_serde(value: &serde_json::Value) -> Node {
+    pub fn from_serde(value: &serde_json::Value) -> Node<'static> {
         let value = match value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Number(n.to_string()),
-            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Number(n) => Value::Number(Cow::Owned(n.to_string())),
+            serde_json::Value::String(s) => Value::String(Cow::Owned(s.clone())),
             serde_json::Value::Array(a) => Value::Array(a.iter().map(Node::from_serde).collect()),
             serde_json::Value::Object(o) => Value::Object(
                 o.iter()
                     .map(|(k, v)| Member {
-                        name: k.clone(),
+                        name: Cow::Owned(k.clone()),
                         name_span: Span::default(),
                         value: Node::from_serde(v),
                     })
@@ -421,19 +423,27 @@ impl SourceText {
 
     /// Parses the text as JSON. `allow_comments` admits `//` and `/* */` comments (scenario files
     /// may be annotated; policy documents may not).
-    pub fn parse(&self, allow_comments: bool) -> Result<Node, Diagnostic> {
+    pub fn parse(&self, allow_comments: bool) -> Result<Node<'_>, Diagnostic> {
         parse(&self.text, allow_comments)
     }
 
     /// Parses the text as JSON, leaving each element of the array under the top-level member
     /// `deferred` as a [`Value::Deferred`] node: such elements are only checked to be
     /// well-bracketed, and parsed one by one later with [`SourceText::parse_deferred`].
-    pub fn parse_deferring(&self, allow_comments: bool, deferred: &str) -> Result<Node, Diagnostic> {
+    pub fn parse_deferring(
+        &self,
+        allow_comments: bool,
+        deferred: &str,
+    ) -> Result<Node<'_>, Diagnostic> {
         parse_with(&self.text, allow_comments, Some(deferred))
     }
 
     /// Parses a [`Value::Deferred`] node's text; positions stay those of the whole text.
-    pub fn parse_deferred(&self, node: &Node, allow_comments: bool) -> Result<Node, Diagnostic> {
+    pub fn parse_deferred(
+        &self,
+        node: &Node<'_>,
+        allow_comments: bool,
+    ) -> Result<Node<'_>, Diagnostic> {
         let (start, end) = (node.span.start as usize, node.span.end as usize);
         let mut p = Parser {
             text: &self.text,
@@ -467,11 +477,15 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 /// Written by hand because no maintained crate gives, in one pass, JSON values with their byte
 /// spans, duplicate keys kept (IAM rejects them, so they must be seen), numbers as written and a
 /// nesting limit that keeps hostile input from exhausting the stack.
-pub fn parse(text: &str, allow_comments: bool) -> Result<Node, Diagnostic> {
+pub fn parse(text: &str, allow_comments: bool) -> Result<Node<'_>, Diagnostic> {
     parse_with(text, allow_comments, None)
 }
 
-fn parse_with(text: &str, allow_comments: bool, deferred: Option<&str>) -> Result<Node, Diagnostic> {
+fn parse_with<'t>(
+    text: &'t str,
+    allow_comments: bool,
+    deferred: Option<&str>,
+) -> Result<Node<'t>, Diagnostic> {
     let root = JsonPath::root();
     if text.len() > MAX_INPUT_BYTES {
         return Err(Diagnostic::new(
@@ -516,19 +530,19 @@ type ParseResult<T> = Result<T, (usize, String)>;
 const EXPECTED_VALUE: &str =
     "expected a JSON value (an object, array, string, number, true, false or null)";
 
-struct Parser<'t> {
+struct Parser<'t, 'd> {
     text: &'t str,
     bytes: &'t [u8],
     at: usize,
     allow_comments: bool,
     /// The top-level member whose array elements are left deferred.
-    deferred: Option<&'t str>,
+    deferred: Option<&'d str>,
     /// Members of the objects being read, innermost last: each object's members are moved
     /// out into a vector of exactly their number when it closes.
-    scratch: Vec<Member>,
+    scratch: Vec<Member<'t>>,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t, '_> {
     fn error(&self, message: impl Into<String>) -> (usize, String) {
         (self.at, message.into())
     }
@@ -562,7 +576,7 @@ impl Parser<'_> {
         }
     }
 
-    fn word(&mut self, word: &str, value: Value) -> ParseResult<Node> {
+    fn word(&mut self, word: &str, value: Value<'t>) -> ParseResult<Node<'t>> {
         let start = self.at;
         if self.bytes[self.at..].starts_with(word.as_bytes()) {
             self.at += word.len();
@@ -575,7 +589,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> ParseResult<Node> {
+    fn value(&mut self, depth: usize) -> ParseResult<Node<'t>> {
         if depth >= MAX_DEPTH {
             return Err(self.error(format!("JSON nests deeper than {MAX_DEPTH} levels")));
         }
@@ -599,7 +613,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> ParseResult<Node> {
+    fn object(&mut self, depth: usize) -> ParseResult<Node<'t>> {
         let start = self.at;
         self.at += 1;
         let first = self.scratch.len();
@@ -632,7 +646,7 @@ impl Parser<'_> {
             }
             self.at += 1;
             self.skip_space()?;
-            let value = if depth == 0 && self.deferred == Some(name.as_str()) {
+            let value = if depth == 0 && self.deferred == Some(&*name) {
                 self.deferred_array(depth + 1)?
             } else {
                 self.value(depth + 1)?
@@ -656,7 +670,7 @@ impl Parser<'_> {
 
     /// An array whose elements are recorded by their spans only (see [`Value::Deferred`]);
     /// any other value is read as usual.
-    fn deferred_array(&mut self, depth: usize) -> ParseResult<Node> {
+    fn deferred_array(&mut self, depth: usize) -> ParseResult<Node<'t>> {
         if self.peek() != Some(b'[') {
             return self.value(depth);
         }
@@ -704,28 +718,32 @@ impl Parser<'_> {
             None => return Err(self.error("the input ends where a value was expected")),
         };
         let mut depth = 0usize;
-        while let Some(b) = self.peek() {
+        while let Some(&b) = self.bytes.get(self.at) {
             match b {
-                b'{' | b'[' => {
-                    depth += 1;
-                    self.at += 1;
-                }
+                b'{' | b'[' => depth += 1,
                 b'}' | b']' => {
                     depth -= 1;
-                    self.at += 1;
                     if depth == 0 {
+                        self.at += 1;
                         return Ok(());
                     }
                 }
-                b'"' => self.skip_string()?,
-                b'/' if self.allow_comments => self.skip_space()?,
-                _ => self.at += 1,
+                b'"' => {
+                    self.skip_string()?;
+                    continue;
+                }
+                b'/' if self.allow_comments => {
+                    self.skip_space()?;
+                    continue;
+                }
+                _ => {}
             }
+            self.at += 1;
         }
         Err((open, "this value is never closed".to_string()))
     }
 
-    fn array(&mut self, depth: usize) -> ParseResult<Node> {
+    fn array(&mut self, depth: usize) -> ParseResult<Node<'t>> {
         let start = self.at;
         self.at += 1;
         let mut items = Vec::new();
@@ -755,15 +773,15 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> ParseResult<String> {
+    fn string(&mut self) -> ParseResult<Cow<'t, str>> {
         self.at += 1;
-        // Most strings hold no escape: find the closing quote, and take the text at once.
+        // Most strings hold no escape: find the closing quote, and borrow the text.
         let rest = &self.bytes[self.at..];
         if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
             if rest[end] == b'"' && !has_control(&rest[..end]) {
-                let text = self.text[self.at..self.at + end].to_string();
+                let text: &'t str = &self.text[self.at..self.at + end];
                 self.at += end + 1;
-                return Ok(text);
+                return Ok(Cow::Borrowed(text));
             }
         }
         let mut out = String::new();
@@ -779,7 +797,7 @@ impl Parser<'_> {
             match self.peek() {
                 Some(b'"') => {
                     self.at += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     self.at += 1;
@@ -857,7 +875,7 @@ impl Parser<'_> {
             .ok_or_else(|| self.error("\\u escape names no character (a lone surrogate)"))
     }
 
-    fn number(&mut self) -> ParseResult<Node> {
+    fn number(&mut self) -> ParseResult<Node<'t>> {
         let start = self.at;
         let digits = |p: &mut Self| {
             let n = p.bytes[p.at..]
@@ -893,7 +911,7 @@ impl Parser<'_> {
             }
         }
         Ok(Node {
-            value: Value::Number(self.text[start..self.at].to_string()),
+            value: Value::Number(Cow::Borrowed(&self.text[start..self.at])),
             span: self.span_from(start),
         })
     }

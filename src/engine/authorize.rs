@@ -174,38 +174,58 @@ pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
     }
 }
 
-/// The request's action split for lookups, lowercased once per request.
+/// The request's action split for lookups, lowercased once per request into a buffer on the
+/// caller's stack (action names are short; longer ones take a heap buffer).
 /// It also holds the request's resource ARN split into its fields, once per request.
 struct Action<'r> {
-    lower: String,
-    colon: usize,
+    full: &'r str,
+    service: &'r str,
+    name: &'r str,
     resource: Option<ArnFields<'r>>,
 }
 
 impl<'r> Action<'r> {
-    fn new(action: &str, resource: &'r str) -> Action<'r> {
-        let lower = action.to_ascii_lowercase();
-        let colon = lower.find(':').unwrap_or(lower.len());
+    fn new(lower: &'r str, resource: &'r str) -> Action<'r> {
+        let (service, name) = lower.split_once(':').unwrap_or((lower, ""));
         Action {
-            lower,
-            colon,
+            full: lower,
+            service,
+            name,
             resource: split_arn(resource),
         }
     }
     fn full(&self) -> &str {
-        &self.lower
+        self.full
     }
     fn service(&self) -> &str {
-        self.full().get(..self.colon).unwrap_or("")
+        self.service
     }
     fn name(&self) -> &str {
-        self.full().get(self.colon + 1..).unwrap_or("")
+        self.name
+    }
+}
+
+/// An action in lower case: in `buffer` when it fits (no allocation), else on the heap.
+fn lowercase<'b>(action: &str, buffer: &'b mut [u8; 64], heap: &'b mut String) -> &'b str {
+    match buffer.get_mut(..action.len()) {
+        Some(part) => {
+            part.copy_from_slice(action.as_bytes());
+            part.make_ascii_lowercase();
+            // ASCII lowercasing keeps UTF-8 valid.
+            std::str::from_utf8(part).unwrap_or_default()
+        }
+        None => {
+            *heap = action.to_ascii_lowercase();
+            heap
+        }
     }
 }
 
 /// Decides one request.
 pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &mut O) -> Decision {
-    let action = Action::new(request.action, request.resource);
+    let (mut buffer, mut heap) = ([0u8; 64], String::new());
+    let lower = lowercase(request.action, &mut buffer, &mut heap);
+    let action = Action::new(lower, request.resource);
     let mut hits: Hits<'_> = SmallVec::new();
     if let Some(levels) = set.scps {
         for (i, level) in levels.iter().enumerate() {

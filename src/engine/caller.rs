@@ -28,7 +28,7 @@ pub enum CallerKind {
 }
 
 /// The authenticated caller of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub struct Caller {
     pub kind: CallerKind,
     /// The ARN as the caller authenticated (the session ARN for a role session): the ARN AWS
@@ -49,6 +49,22 @@ pub enum CallerError {
     NotAPrincipalArn(String),
     #[error("{0:?} is not a role ARN")]
     NotARole(String),
+}
+
+impl PartialEq for Caller {
+    /// The ARN first: callers are compared often (caches look them up) and are usually the
+    /// same shared value, whose ARN is one pointer.
+    fn eq(&self, other: &Caller) -> bool {
+        let same_arn = match (&self.arn, &other.arn) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        same_arn
+            && self.has_boundary == other.has_boundary
+            && self.account == other.account
+            && self.kind == other.kind
+    }
 }
 
 /// The default session name for a role named as a check's principal.

@@ -3,17 +3,28 @@
 //! so a key is identified by a case-folded hash, computed once when a policy is compiled and
 //! once for each key a request context holds.
 
-use smallvec::SmallVec;
-
 /// A hash of a condition key that ignores letter case, as AWS matches keys. Compiled conditions
 /// keep the hash of their key, so a lookup in a request context needs no hashing at all.
 pub fn key_hash(key: &str) -> u64 {
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
     if key.is_ascii() {
-        // Fold into a stack buffer and hash whole words at a time.
-        let folded: SmallVec<[u8; 96]> = key.bytes().map(|b| b.to_ascii_lowercase()).collect();
-        h.write(&folded);
+        // Eight bytes at a time, each with its 0x20 bit set: an upper-case letter and its
+        // lower-case form become the same byte. Other bytes may meet others this way; that only
+        // makes two keys share a hash, and lookups compare the keys themselves.
+        let bytes = key.as_bytes();
+        let mut words = bytes.chunks_exact(8);
+        for word in words.by_ref() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            h.write_u64(u64::from_le_bytes(w) | 0x2020_2020_2020_2020);
+        }
+        let mut last = [0u8; 8];
+        for (i, b) in words.remainder().iter().enumerate() {
+            last[i] = *b | 0x20;
+        }
+        h.write_u64(u64::from_le_bytes(last));
+        h.write_usize(bytes.len());
     } else {
         let folded: String = key.chars().flat_map(char::to_lowercase).collect();
         h.write(folded.as_bytes());

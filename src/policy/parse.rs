@@ -187,16 +187,16 @@ fn parse_document(
 
 /// The members of a document: its version (2008-10-17 when absent), id and statement list.
 fn document_members<'n>(
-    members: &'n [crate::json::Member],
+    members: &'n [crate::json::Member<'n>],
     path: &JsonPath,
     diags: &mut Diagnostics,
-) -> (Version, Option<String>, Option<&'n Node>) {
+) -> (Version, Option<String>, Option<&'n Node<'n>>) {
     let mut version = Version::V2008_10_17;
     let mut id = None;
     let mut statements_node = None;
     for m in members {
         let p = path.key(&m.name);
-        match m.name.as_str() {
+        match &*m.name {
             "Version" => match m.value.as_str() {
                 Some("2012-10-17") => version = Version::V2012_10_17,
                 Some("2008-10-17") => version = Version::V2008_10_17,
@@ -233,10 +233,10 @@ fn document_members<'n>(
 
 /// The statements of `Statement`: one object or an array of them, at most [`MAX_STATEMENTS`].
 fn statement_items<'n>(
-    statements_node: &'n Node,
+    statements_node: &'n Node<'n>,
     path: &JsonPath,
     diags: &mut Diagnostics,
-) -> Option<Vec<(JsonPath, &'n Node)>> {
+) -> Option<Vec<(JsonPath, &'n Node<'n>)>> {
     let statement_path = path.key("Statement");
     let items: Vec<(JsonPath, &Node)> = match &statements_node.value {
         Value::Array(items) => items
@@ -293,7 +293,7 @@ fn check_duplicates(node: &Node, path: &JsonPath, diags: &mut Diagnostics) {
 /// A string or an array of strings (AWS accepts a bare string wherever a list goes).
 fn string_list(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Vec<(String, JsonPath)> {
     match &node.value {
-        Value::String(s) => vec![(s.clone(), path.clone())],
+        Value::String(s) => vec![(s.to_string(), path.clone())],
         Value::Array(items) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
@@ -390,7 +390,7 @@ fn check_statement_keys(
 ) {
     check_duplicates(node, path, diags);
     for m in members {
-        if !STATEMENT_KEYS.contains(&m.name.as_str()) {
+        if !STATEMENT_KEYS.contains(&&*m.name) {
             diags.push(
                 Diagnostic::new(
                     &path.key(&m.name),
@@ -627,7 +627,7 @@ pub fn parse_principal_value(
     for m in members {
         let p = path.key(&m.name);
         let values = string_list(&m.value, &p, diags);
-        match m.name.as_str() {
+        match &*m.name {
             "AWS" => {
                 for (v, vp) in values {
                     match aws_principal(&v) {

@@ -12,7 +12,7 @@ pub struct Reader {
 /// An object being read, with the fields it may have.
 #[derive(Debug, Clone, Copy)]
 pub struct Obj<'n> {
-    pub node: &'n Node,
+    pub node: &'n Node<'n>,
 }
 
 impl Reader {
@@ -23,7 +23,7 @@ impl Reader {
     /// Opens an object, reporting a non-object, duplicate names and fields not in `known`.
     pub fn object<'n>(
         &mut self,
-        node: &'n Node,
+        node: &'n Node<'n>,
         path: &JsonPath,
         known: &[&str],
     ) -> Option<Obj<'n>> {
@@ -75,7 +75,7 @@ impl Reader {
     pub fn opt_str(&mut self, obj: Obj<'_>, path: &JsonPath, key: &str) -> Option<String> {
         let n = obj.node.get(key)?;
         match &n.value {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.to_string()),
             Value::Null => None,
             _ => {
                 self.error(
@@ -111,7 +111,7 @@ impl Reader {
         obj: Obj<'n>,
         path: &JsonPath,
         key: &str,
-    ) -> Vec<(JsonPath, &'n Node)> {
+    ) -> Vec<(JsonPath, &'n Node<'n>)> {
         let Some(n) = obj.node.get(key) else {
             return Vec::new();
         };
@@ -177,7 +177,7 @@ impl Reader {
         let mut out = Vec::new();
         for m in members {
             match m.value.scalar_text() {
-                Some(v) => out.push((m.name.clone(), v)),
+                Some(v) => out.push((m.name.to_string(), v)),
                 None => self.error(
                     &p.key(&m.name),
                     &m.value,

@@ -44,7 +44,7 @@ pub fn denial_message(caller: &Caller, action: &str, resource: &str, denial: &De
             )
         }
     };
-    let service = action.split(':').next().unwrap_or("");
+    let service = crate::policy::arn::before(action, b':');
     let on = if resource == "*" {
         String::new()
     } else if service.eq_ignore_ascii_case("s3") {
@@ -95,7 +95,7 @@ pub fn direct_call_denied(
     resource_account: Option<&str>,
     message: &str,
 ) -> ClientError {
-    let service = action.split(':').next().unwrap_or("");
+    let service = crate::policy::arn::before(action, b':');
     if service.eq_ignore_ascii_case("s3") {
         s3_access_denied(world, caller, resource_account, message)
     } else if action.eq_ignore_ascii_case("kms:Decrypt") {

@@ -111,7 +111,7 @@ impl ContextCache {
             endpoint,
             via_s3,
         } = *request;
-        let service = action.split(':').next().unwrap_or("");
+        let service = crate::policy::arn::before(action, b':');
         let region = world.requested_region(resource);
         let endpoint_id = endpoint.map(|e| e.id.as_str());
         let found = self.entries.iter().find(|(k, _)| {
@@ -159,7 +159,7 @@ impl World {
         }
         fields
             .filter(|f| f[2] == "s3")
-            .and_then(|f| self.bucket(f[5].split('/').next().unwrap_or("")))
+            .and_then(|f| self.bucket(crate::policy::arn::before(f[5], b'/')))
             .map_or(self.region.as_str(), |b| b.region.as_str())
     }
 
@@ -202,16 +202,16 @@ impl World {
                 }
             }
         }
-        let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
-        match service.as_str() {
-            "s3" => {
+        let service = crate::policy::arn::before(action, b':');
+        match service {
+            s3 if s3.eq_ignore_ascii_case("s3") => {
                 if let Some(account) = resource_account {
                     ctx.set("s3:ResourceAccount", account);
                 }
                 ctx.set("s3:authType", "REST-HEADER");
                 ctx.set("s3:signatureversion", "AWS4-HMAC-SHA256");
             }
-            "kms" if caller.is_iam_principal() => {
+            kms if kms.eq_ignore_ascii_case("kms") && caller.is_iam_principal() => {
                 if let Some(a) = &caller.account {
                     ctx.set("kms:CallerAccount", a.as_str());
                 }

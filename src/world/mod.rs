@@ -246,8 +246,12 @@ impl Bucket {
 
     /// Stores an object, replacing any of the same key.
     pub fn store(&mut self, object: StoredObject) {
-        self.objects.shift_remove(&object.key);
-        self.objects.insert(object.key.clone(), object);
+        match self.objects.get_mut(&object.key) {
+            Some(existing) => *existing = object,
+            None => {
+                self.objects.insert(object.key.clone(), object);
+            }
+        }
     }
 }
 

@@ -66,7 +66,7 @@ impl World {
         }
         match service {
             "s3" => {
-                let bucket_name = rest.split('/').next().unwrap_or(rest);
+                let bucket_name = crate::policy::arn::before(rest, b'/');
                 match self.bucket(bucket_name) {
                     Some(b) => self.s3_side(&mut side, b, caller, action, rest),
                     None => side.rules = ResourceRules::S3 { allows_apply: true },
@@ -80,7 +80,11 @@ impl World {
                     side.aws_managed_key = k.manager == KeyManager::Aws;
                 }
             }
-            "iam" if action.to_ascii_lowercase().starts_with("sts:assumerole") => {
+            "iam"
+                if action
+                    .get(..14)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("sts:assumerole")) =>
+            {
                 side.rules = ResourceRules::RoleTrust;
                 side.policy = self
                     .principal(resource)
@@ -121,9 +125,7 @@ impl World {
     ) {
         side.account = Some(&b.account);
         side.policy = b.policy.as_deref();
-        let object = rest
-            .split_once('/')
-            .and_then(|(_, key)| b.object(key));
+        let object = crate::policy::arn::after(rest, b'/').and_then(|key| b.object(key));
         let owner = object.map(|o| o.owner.as_str());
         if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
             side.acl = object.and_then(|o| {
@@ -143,8 +145,9 @@ impl World {
         // control and no one else anything, grants. Writes stay in the bucket
         // context. https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html
         let object_read = {
-            let a = action.to_ascii_lowercase();
-            a.starts_with("s3:getobject") || a == "s3:putobjectacl"
+            let prefix = action.get(..12);
+            prefix.is_some_and(|p| p.eq_ignore_ascii_case("s3:getobject"))
+                || action.eq_ignore_ascii_case("s3:putobjectacl")
         };
         let mut allows_apply = true;
         if let Some(owner) = owner.filter(|o| *o != b.account && object_read) {
@@ -191,7 +194,7 @@ impl World {
         endpoint: Option<&'w Endpoint>,
     ) -> PolicySet<'w> {
         let principal = self.principal_of(caller);
-        let service = action.split(':').next().unwrap_or("");
+        let service = crate::policy::arn::before(action, b':');
         let scps = if caller.is_iam_principal() && !caller.is_service_linked_role() {
             caller
                 .account

@@ -87,10 +87,14 @@ impl Loader {
 
     fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
         if matches!(node.value, Value::Deferred) {
-            let parsed = match self.source.parse_deferred(node, true) {
+            let source = self.source.clone();
+            let parsed = match source.parse_deferred(node, true) {
                 Ok(parsed) => parsed,
                 Err(d) => {
-                    self.r.diags.push(d);
+                    self.r.diags.push(Diagnostic {
+                        path: path.clone(),
+                        ..d
+                    });
                     return None;
                 }
             };
@@ -336,7 +340,7 @@ impl Loader {
                 _ => m.value.scalar_text().map(ContextValue::Single),
             };
             match v {
-                Some(v) => context.push((m.name.clone(), v)),
+                Some(v) => context.push((m.name.to_string(), v)),
                 None => self.r.error(
                     &cp.key(&m.name),
                     &m.value,

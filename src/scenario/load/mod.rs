@@ -68,9 +68,12 @@ fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
     };
     // The checks are parsed one by one as they load: a file of many checks never stands in
     // memory as one tree.
-    let root = source
-        .parse_deferring(true, "checks")
-        .map_err(|d| fail(vec![source.locate(&d)]))?;
+    let root = source.parse_deferring(true, "checks").map_err(|d| {
+        // The deferring pass only matches brackets inside checks: the full parse names the
+        // first real syntax error.
+        let d = source.parse(true).err().unwrap_or(d);
+        fail(vec![source.locate(&d)])
+    })?;
     let mut loader = Loader::new(source.clone());
     let loaded = loader.scenario(&root);
     // Report in the order the problems stand in the file.

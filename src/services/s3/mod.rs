@@ -39,7 +39,12 @@ pub(super) struct Stored {
 
 /// `arn:aws:s3:::bucket/key`.
 pub(super) fn object_arn(bucket: &str, key: &str) -> String {
-    format!("arn:aws:s3:::{bucket}/{key}")
+    let mut arn = String::with_capacity(13 + bucket.len() + 1 + key.len());
+    arn.push_str("arn:aws:s3:::");
+    arn.push_str(bucket);
+    arn.push('/');
+    arn.push_str(key);
+    arn
 }
 
 /// One S3 authorization of an action on a bucket or object, with the request's headers as
