@@ -6,6 +6,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+// The iamsim binary runs with mimalloc; the in-process benchmarks measure the same path.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use iamsim::engine::{authorize, Caller, NoTrace, PolicySet, Request};
 use iamsim::json::SourceText;
 use iamsim::policy::{parse_policy_text, Policy, PolicyType};
@@ -64,16 +68,11 @@ fn seed_sse_kms_put(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement
         resource_account: side.account,
         endpoint: None,
         via_s3: None,
+        region: None,
     });
     context.set("s3:x-amz-server-side-encryption", "aws:kms");
     context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", KEY_ARN);
-    let request = Request {
-        caller: &caller,
-        action: "s3:PutObject",
-        resource,
-        resource_account: side.account,
-        context: &context,
-    };
+    let request = Request::new(&caller, "s3:PutObject", resource, side.account, &context);
     assert!(authorize(&request, &set, &mut NoTrace).is_allowed());
     c.bench_function("seed_sse_kms_put", |b| {
         b.iter(|| authorize(black_box(&request), black_box(&set), &mut NoTrace))
@@ -113,14 +112,15 @@ fn large_1000x200(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::
         resource_account: Some("444455556666"),
         endpoint: None,
         via_s3: None,
+        region: None,
     });
-    let request = Request {
-        caller: &caller,
-        action: "s3:GetObject",
+    let request = Request::new(
+        &caller,
+        "s3:GetObject",
         resource,
-        resource_account: Some("444455556666"),
-        context: &context,
-    };
+        Some("444455556666"),
+        &context,
+    );
     let decision = authorize(&request, &set, &mut NoTrace);
     assert!(decision.is_allowed(), "{decision:?}");
     assert_eq!(decision.statements().len(), 2);

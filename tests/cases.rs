@@ -106,8 +106,9 @@ fn run_invalid(case: &Value) -> Result<(), String> {
     let source = SourceText::new("case", text.clone());
     // A string case holds raw policy text (e.g. with duplicate keys, which a JSON object in the
     // case file could not keep).
+    let raw_source = SourceText::new("case", document.as_str().unwrap_or_default());
     let node = match document {
-        Value::String(raw) => match SourceText::new("case", raw.clone()).parse(false) {
+        Value::String(_) => match raw_source.parse(false) {
             Ok(n) => n,
             Err(e) => return Err(format!("the case's policy text is not JSON: {}", e.message)),
         },

@@ -259,13 +259,7 @@ proptest! {
             rules: ResourceRules::S3 { allows_apply: true },
             ..PolicySet::identity_only(&identity)
         };
-        let request = Request {
-            caller: &caller,
-            action: ACTIONS[action],
-            resource: RESOURCES[resource],
-            resource_account: Some("111122223333"),
-            context: &ctx,
-        };
+        let request = Request::new(&caller, ACTIONS[action], RESOURCES[resource], Some("111122223333"), &ctx);
         let fast = authorize(&request, &set, &mut NoTrace);
         let mut trace = Trace::default();
         let traced = authorize(&request, &set, &mut trace);

@@ -201,13 +201,7 @@ fn decide_as(
     let caller = Caller::parse(caller).expect("caller ARN");
     let policies: Vec<Arc<Policy>> = policies.iter().map(|n| fixture(n)).collect();
     let set = PolicySet::identity_only(&policies);
-    let request = Request {
-        caller: &caller,
-        action,
-        resource,
-        resource_account: Some(ACCOUNT),
-        context,
-    };
+    let request = Request::new(&caller, action, resource, Some(ACCOUNT), context);
     let quiet = authorize(&request, &set, &mut NoTrace);
     let mut trace = Trace::default();
     let traced = authorize(&request, &set, &mut trace);
@@ -335,13 +329,7 @@ fn evaluate_all(policy: Policy) -> usize {
     for caller in &callers() {
         for context in &contexts() {
             for (action, resource) in REQUESTS {
-                let request = Request {
-                    caller,
-                    action,
-                    resource,
-                    resource_account: Some(ACCOUNT),
-                    context,
-                };
+                let request = Request::new(caller, action, resource, Some(ACCOUNT), context);
                 let quiet = authorize(&request, &set, &mut NoTrace);
                 let mut trace = Trace::default();
                 let traced = authorize(&request, &set, &mut trace);

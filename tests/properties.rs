@@ -268,13 +268,7 @@ proptest! {
             let mut context = Context::new();
             context.set("s3:prefix", key.clone());
             let resource = format!("arn:aws:s3:::bucket/{key}");
-            let request = Request {
-                caller: &caller,
-                action: "s3:GetObject",
-                resource: &resource,
-                resource_account: Some(OWNER),
-                context: &context,
-            };
+            let request = Request::new(&caller, "s3:GetObject", &resource, Some(OWNER), &context);
             prop_assert_eq!(authorize(&request, &set, &mut NoTrace).outcome(), outcome);
         }
     }
@@ -867,13 +861,13 @@ fn evaluate(p: &Parsed, r: &Req, trace: bool) -> Decision {
         grants: &[],
         acl: None,
     };
-    let request = Request {
-        caller: &caller,
-        action: ACTIONS[r.action],
-        resource: RESOURCES[r.resource],
-        resource_account: Some(OWNER),
-        context: &context,
-    };
+    let request = Request::new(
+        &caller,
+        ACTIONS[r.action],
+        RESOURCES[r.resource],
+        Some(OWNER),
+        &context,
+    );
     if trace {
         authorize(&request, &set, &mut Trace::default())
     } else {

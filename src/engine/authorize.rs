@@ -26,9 +26,30 @@ pub struct Request<'a> {
     pub action: &'a str,
     /// The resource ARN, or `*` for actions without a resource.
     pub resource: &'a str,
+    /// The resource ARN's fields: given by callers that split it already, else split here.
+    pub resource_fields: Option<ArnFields<'a>>,
     /// The account that owns the resource, when known.
     pub resource_account: Option<&'a str>,
     pub context: &'a Context,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(
+        caller: &'a Caller,
+        action: &'a str,
+        resource: &'a str,
+        resource_account: Option<&'a str>,
+        context: &'a Context,
+    ) -> Request<'a> {
+        Request {
+            caller,
+            action,
+            resource,
+            resource_fields: split_arn(resource),
+            resource_account,
+            context,
+        }
+    }
 }
 
 /// One level of an organization (root, an OU, the account) and the SCPs or RCPs attached there.
@@ -185,13 +206,13 @@ struct Action<'r> {
 }
 
 impl<'r> Action<'r> {
-    fn new(lower: &'r str, resource: &'r str) -> Action<'r> {
+    fn new(lower: &'r str, resource: Option<ArnFields<'r>>) -> Action<'r> {
         let (service, name) = lower.split_once(':').unwrap_or((lower, ""));
         Action {
             full: lower,
             service,
             name,
-            resource: split_arn(resource),
+            resource,
         }
     }
     fn full(&self) -> &str {
@@ -225,7 +246,7 @@ fn lowercase<'b>(action: &str, buffer: &'b mut [u8; 64], heap: &'b mut String) -
 pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &mut O) -> Decision {
     let (mut buffer, mut heap) = ([0u8; 64], String::new());
     let lower = lowercase(request.action, &mut buffer, &mut heap);
-    let action = Action::new(lower, request.resource);
+    let action = Action::new(lower, request.resource_fields);
     let mut hits: Hits<'_> = SmallVec::new();
     if let Some(levels) = set.scps {
         for (i, level) in levels.iter().enumerate() {
@@ -325,7 +346,7 @@ fn applies(
     let ctx = request.context;
     s.conditions
         .iter()
-        .all(|c| c.evaluate(ctx.get_hashed(c.key_hash, &c.key_lower), ctx))
+        .all(|c| c.evaluate(ctx.get_hashed(c.key_hash, &c.key), ctx))
         .then_some(principal)
 }
 
@@ -384,7 +405,7 @@ fn trace_statement(
         .conditions
         .iter()
         .map(|c| {
-            let values = ctx.get_hashed(c.key_hash, &c.key_lower);
+            let values = ctx.get_hashed(c.key_hash, &c.key);
             ConditionTrace {
                 operator: c.operator.to_string(),
                 key: c.key.clone(),

@@ -32,8 +32,15 @@ pub fn key_hash(key: &str) -> u64 {
     h.finish()
 }
 
-/// Whether two key names are the same key (letter case aside).
+/// Whether two key names are the same key (letter case aside). Keys are usually written the
+/// same way on both sides: a plain comparison settles that first.
 pub fn same_key(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len() != b.len() && a.is_ascii() && b.is_ascii() {
+        return false;
+    }
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {

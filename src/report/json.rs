@@ -8,10 +8,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::{ReportWriter, Summary};
 use crate::engine::{Outcome, StatementRef};
 use crate::policy::model::Effect;
 use crate::policy::PolicyType;
-use super::{ReportWriter, Summary};
 use crate::scenario::{CheckResult, ExpectationStatus};
 use crate::services::{CallOutcome, ClientError, Step};
 
@@ -146,7 +146,7 @@ impl<'a> From<&'a CheckResult> for CheckOut<'a> {
             denial: o.outcome().and_then(Outcome::denial_name),
             layer: o.denial().map(|d| d.layer().layer_name()),
             decided_by: Statements(o.decided_by()),
-            failed_step: o.failed_step().map(|s| s.action.as_str()),
+            failed_step: o.failed_step().map(|s| &*s.action),
             steps: Steps(&o.steps),
             message: o.message(),
             error: error(o.error()),

@@ -45,7 +45,9 @@ pub fn run_scenario(scenario: &Scenario, explain: bool) -> Vec<CheckResult> {
 /// a long run of them is shared among the machine's cores.
 pub fn run_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult> {
     let mut results = Vec::with_capacity(checks.len());
-    run_batches(world, checks, explain, usize::MAX, |batch| results.extend(batch));
+    run_batches(world, checks, explain, usize::MAX, |batch| {
+        results.extend(batch)
+    });
     results
 }
 
@@ -246,7 +248,7 @@ fn compare(e: &Expectation, r: &CallOutcome) -> ExpectationStatus {
         }
     }
     if let Some(step) = &e.failed_step {
-        let got = r.failed_step().map(|s| s.action.as_str());
+        let got = r.failed_step().map(|s| &*s.action);
         if got != Some(step.as_str()) {
             unmet.push(format!(
                 "expected the failed step {step}, got {}",

@@ -149,6 +149,7 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
             resource_account: key_account,
             endpoint: None,
             via_s3: Some(request.region),
+            region: Some(&key.region),
         },
     );
     ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
@@ -172,6 +173,7 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
         )
     });
     let session_policy = env.options.session_policy;
+    let key_arn: std::sync::Arc<str> = request.key_arn.into();
     let mut step = authorize(
         world,
         env,
@@ -179,8 +181,8 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
             kind: request.operation.step_kind(),
             title: request.title,
             caller: request.caller,
-            action,
-            resource: request.key_arn,
+            action: action.into(),
+            resource: &key_arn,
             resource_account: key_account,
             context: ctx,
             session_policy,

@@ -97,8 +97,10 @@ pub struct Step {
     pub kind: StepKind,
     /// What the step is, in a few words ("S3 authorizes the upload"); empty unless explaining.
     pub title: String,
-    pub action: String,
-    pub resource: String,
+    /// The action (static for the steps of modelled calls).
+    pub action: std::borrow::Cow<'static, str>,
+    /// The resource ARN, shared among the steps that name it.
+    pub resource: Arc<str>,
     /// The caller of this step, as AWS names it.
     pub caller: Arc<str>,
     pub outcome: StepOutcome,

@@ -84,11 +84,11 @@ impl Plan {
         })
     }
 
-    fn source_arn(&self) -> String {
+    fn source_arn(&self) -> std::sync::Arc<str> {
         object_arn(&self.source, &self.key)
     }
 
-    fn destination_arn(&self) -> String {
+    fn destination_arn(&self) -> std::sync::Arc<str> {
         object_arn(&self.destination, &self.key)
     }
 }
@@ -224,6 +224,7 @@ fn assume_role(
         resource_account: role_account.as_deref(),
         endpoint: None,
         via_s3: None,
+        region: None,
     });
     context.set("aws:SourceArn", source.arn());
     context.set("aws:SourceAccount", source.account.as_str());
@@ -241,8 +242,8 @@ fn assume_role(
             kind: StepKind::AssumeRole,
             title: &title,
             caller: &s3,
-            action: "sts:AssumeRole",
-            resource: &plan.role,
+            action: "sts:AssumeRole".into(),
+            resource: &plan.role.as_str().into(),
             resource_account: None,
             context,
             session_policy: None,
@@ -268,13 +269,14 @@ fn read_source(
     let source = plan.source(world)?;
     let source_arn = plan.source_arn();
     let object = &plan.object;
+    let no_headers = Headers::new(&[]);
     let title = || "the replication role reads the source version".to_string();
     let read = S3Request {
         caller: role,
         action: "s3:GetObjectVersionForReplication",
         bucket: source,
         resource: &source_arn,
-        headers: Headers(&[]),
+        headers: &no_headers,
         resolved_key_id: None,
         existing_tags: &object.tags,
         title: &title,
@@ -304,7 +306,7 @@ fn read_source(
         let context_arn = if object.encryption.bucket_key {
             source.arn()
         } else {
-            source_arn.clone()
+            source_arn.to_string()
         };
         let title = || format!("KMS: the role decrypts the source version with {key_arn}");
         let step = kms::request(
@@ -418,6 +420,7 @@ fn write_replica(
     let destination = plan.destination(world)?;
     let destination_arn = plan.destination_arn();
     let header_pairs = replica_headers(encryption);
+    let headers = Headers::new(&header_pairs);
     let title = || {
         format!(
             "the replication role writes the replica into {}",
@@ -429,7 +432,7 @@ fn write_replica(
         action: "s3:ReplicateObject",
         bucket: destination,
         resource: &destination_arn,
-        headers: Headers(&header_pairs),
+        headers: &headers,
         resolved_key_id: encryption.kms_key.as_deref(),
         existing_tags: &[],
         title: &title,
@@ -490,7 +493,7 @@ fn encrypt_replica(
     let context_arn = if encryption.bucket_key {
         destination.arn()
     } else {
-        plan.destination_arn()
+        plan.destination_arn().to_string()
     };
     let mut operations = vec![operation];
     if encryption.bucket_key {

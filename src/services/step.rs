@@ -1,12 +1,16 @@
 //! One authorization step: the policies that apply to it, the engine's decision, and the step
 //! as a call reports it. Also the one-step request (a raw authorization).
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use super::env::Env;
 use super::error::ClientError;
 use super::messages::{denial_message, direct_call_denied};
 use super::outcome::{CallOutcome, Step, StepKind, StepOutcome};
 use super::request::Authorization;
 use crate::engine::{authorize as decide, Caller, Context, Decision, NoTrace, Request, Trace};
+use crate::policy::arn::{split_arn, ArnFields};
 use crate::policy::Policy;
 use crate::world::{BaseRequest, Endpoint, ResourceSide, World};
 
@@ -16,8 +20,8 @@ pub struct AuthStep<'a> {
     /// The step's title, built only when explaining.
     pub title: &'a dyn Fn() -> String,
     pub caller: &'a Caller,
-    pub action: &'a str,
-    pub resource: &'a str,
+    pub action: Cow<'static, str>,
+    pub resource: &'a Arc<str>,
     /// The resource's account, where its ARN carries none.
     pub resource_account: Option<&'a str>,
     pub context: Context,
@@ -28,13 +32,15 @@ pub struct AuthStep<'a> {
 
 /// Evaluates one authorization step against the world.
 pub fn authorize(world: &World, env: &Env<'_>, step: AuthStep<'_>) -> Step {
-    let side = world.resource_side(
+    let fields = split_arn(step.resource);
+    let side = world.resource_side_of(
         step.caller,
-        step.action,
+        &step.action,
         step.resource,
+        fields,
         step.resource_account,
     );
-    authorize_on(world, env, step, side)
+    authorize_on(world, env, step, side, fields)
 }
 
 /// [`authorize`] with the resource side already found.
@@ -43,19 +49,21 @@ fn authorize_on<'w>(
     env: &Env<'_>,
     step: AuthStep<'w>,
     side: ResourceSide<'w>,
+    fields: Option<ArnFields<'w>>,
 ) -> Step {
     let explain = env.explain();
     let set = world.policy_set(
         step.caller,
-        step.action,
+        &step.action,
         &side,
         step.session_policy,
         step.endpoint,
     );
     let request = Request {
         caller: step.caller,
-        action: step.action,
+        action: &step.action,
         resource: step.resource,
+        resource_fields: fields,
         resource_account: side.account,
         context: &step.context,
     };
@@ -83,7 +91,7 @@ fn authorize_on<'w>(
     let outcome = match decision {
         Decision::Allowed { by } => StepOutcome::Allowed { by },
         Decision::Denied(denial) => StepOutcome::Denied {
-            message: denial_message(step.caller, step.action, step.resource, &denial),
+            message: denial_message(step.caller, &step.action, step.resource, &denial),
             denial,
             error: None,
         },
@@ -91,8 +99,8 @@ fn authorize_on<'w>(
     Step {
         kind: step.kind,
         title: env.text(step.title),
-        action: step.action.to_string(),
-        resource: step.resource.to_string(),
+        action: step.action,
+        resource: step.resource.clone(),
         caller: step.caller.display_arn(),
         outcome,
         notes,
@@ -106,7 +114,7 @@ fn authorize_on<'w>(
 pub fn rejected(
     kind: StepKind,
     title: String,
-    action: &str,
+    action: &'static str,
     resource: &str,
     caller: &Caller,
     error: ClientError,
@@ -114,8 +122,8 @@ pub fn rejected(
     Step {
         kind,
         title,
-        action: action.to_string(),
-        resource: resource.to_string(),
+        action: Cow::Borrowed(action),
+        resource: resource.into(),
         caller: caller.display_arn(),
         outcome: StepOutcome::Rejected { error },
         notes: Vec::new(),
@@ -156,7 +164,8 @@ pub fn authorize_request(
         options,
     } = *request;
     let endpoint = env.endpoint(world);
-    let side = world.resource_side(caller, action, resource, resource_account);
+    let fields = split_arn(resource);
+    let side = world.resource_side_of(caller, action, resource, fields, resource_account);
     let side_account = side.account;
     let mut context = env.base_context(
         world,
@@ -167,6 +176,7 @@ pub fn authorize_request(
             resource_account: side_account,
             endpoint,
             via_s3: None,
+            region: None,
         },
     );
     context.apply(options.context);
@@ -175,6 +185,7 @@ pub fn authorize_request(
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("kms:GrantIsForAWSResource"));
     grant_for_aws_resource(&mut context, action, given);
+    let resource_arn: Arc<str> = resource.into();
     let step = authorize_on(
         world,
         env,
@@ -182,8 +193,8 @@ pub fn authorize_request(
             kind: StepKind::Authorization,
             title: &|| format!("{action} on {resource}"),
             caller,
-            action,
-            resource,
+            action: Cow::Owned(action.to_string()),
+            resource: &resource_arn,
             resource_account,
             context,
             session_policy: options.session_policy,
@@ -191,6 +202,7 @@ pub fn authorize_request(
             notes: Vec::new(),
         },
         side,
+        fields,
     );
     let error = step
         .outcome

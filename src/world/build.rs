@@ -5,11 +5,10 @@
 
 use std::sync::Arc;
 
-
 use super::key_policies::{aws_managed_s3_key_policy, default_key_policy};
 use super::{
-    Bucket, Encryption, Endpoint, Named, Key, KeyManager, KeyState, ObjectOwnership, OtherResource, Principal,
-    PublicAccessBlock, RequestTime, World, AWS_S3_ALIAS,
+    Bucket, Encryption, Endpoint, Key, KeyManager, KeyState, Named, ObjectOwnership, OtherResource,
+    Principal, PublicAccessBlock, RequestTime, World, AWS_S3_ALIAS,
 };
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
 use crate::policy::model::Policy;

@@ -75,6 +75,9 @@ pub struct BaseRequest<'a> {
     /// The bucket Region of a KMS request S3 makes on the caller's behalf: the context then also
     /// holds the keys such a request always carries.
     pub via_s3: Option<&'a str>,
+    /// `aws:RequestedRegion`, when the caller knows it (a bucket's or a key's Region); found from
+    /// the resource otherwise.
+    pub region: Option<&'a str>,
 }
 
 /// Base contexts already built, by what they depend on (see [`World::base_context_in`]).
@@ -110,9 +113,13 @@ impl ContextCache {
             resource_account,
             endpoint,
             via_s3,
+            ..
         } = *request;
         let service = crate::policy::arn::before(action, b':');
-        let region = world.requested_region(resource);
+        let region = match request.region {
+            Some(r) => r,
+            None => world.requested_region(resource),
+        };
         let endpoint_id = endpoint.map(|e| e.id.as_str());
         let found = self.entries.iter().find(|(k, _)| {
             k.service.eq_ignore_ascii_case(service)
@@ -147,7 +154,11 @@ impl ContextCache {
 impl World {
     /// The context keys AWS sets itself for a request (scenario-format.md; README lists them).
     pub fn base_context(&self, request: &BaseRequest<'_>) -> Context {
-        self.base_context_in(request, self.requested_region(request.resource))
+        let region = match request.region {
+            Some(r) => r,
+            None => self.requested_region(request.resource),
+        };
+        self.base_context_in(request, region)
     }
 
     /// `aws:RequestedRegion` of a request on `resource`: the ARN's Region, else the bucket's

@@ -493,7 +493,8 @@ impl World {
             return k.arn.clone();
         }
         let arn = format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}");
-        self.keys.insert(arn.clone(), Key::aws_s3(&arn, account, region));
+        self.keys
+            .insert(arn.clone(), Key::aws_s3(&arn, account, region));
         arn
     }
 

@@ -3,7 +3,7 @@
 
 use super::{public_access, CallerKind, Endpoint, KeyManager, ObjectOwnership, World};
 use crate::engine::{Caller, Grant, PolicySet, ResourceRules};
-use crate::policy::arn::split_arn;
+use crate::policy::arn::{split_arn, ArnFields};
 use crate::policy::model::Policy;
 
 /// Services whose resources resource control policies govern.
@@ -45,6 +45,24 @@ impl World {
         resource: &'a str,
         resource_account: Option<&'a str>,
     ) -> ResourceSide<'a> {
+        self.resource_side_of(
+            caller,
+            action,
+            resource,
+            split_arn(resource),
+            resource_account,
+        )
+    }
+
+    /// [`World::resource_side`] of a resource whose ARN is already split.
+    pub fn resource_side_of<'a>(
+        &'a self,
+        caller: &'a Caller,
+        action: &str,
+        resource: &'a str,
+        fields: Option<ArnFields<'a>>,
+        resource_account: Option<&'a str>,
+    ) -> ResourceSide<'a> {
         let mut side = ResourceSide {
             account: resource_account,
             policy: None,
@@ -54,7 +72,7 @@ impl World {
             acl: None,
             notes: Vec::new(),
         };
-        let Some([_, _, service, _, account, rest]) = split_arn(resource) else {
+        let Some([_, _, service, _, account, rest]) = fields else {
             // No resource ARN (`*`): the request concerns the caller's own account.
             if side.account.is_none() {
                 side.account = caller.account.as_deref();

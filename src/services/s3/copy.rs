@@ -47,10 +47,11 @@ pub(super) fn copy(
     world: &mut World,
     env: &mut Env<'_>,
     request: &CallRequest<'_>,
+    headers: &Headers<'_>,
     caller: &Caller,
     steps: &mut Vec<Step>,
 ) -> Result<Option<Stored>, ClientError> {
-    let source = source(&Headers(request.headers))?;
+    let source = source(headers)?;
     // The source read carries none of the destination write's headers.
     read(
         world,
@@ -60,7 +61,7 @@ pub(super) fn copy(
             bucket: source.bucket,
             key: source.key,
             reading: Reading::Object,
-            headers: Headers(&[]),
+            headers: &Headers::new(&[]),
             version_id: source.version_id,
         },
         steps,
@@ -69,5 +70,5 @@ pub(super) fn copy(
         return Ok(None);
     }
     env.note(|| "the copy is encrypted by the request's headers, else by the destination bucket's default, not by the source object's key".to_string());
-    write(world, env, request, caller, steps)
+    write(world, env, request, headers, caller, steps)
 }

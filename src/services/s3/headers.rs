@@ -61,6 +61,37 @@ pub const KNOWN_HEADERS: [&str; 23] = [
     "content-type",
 ];
 
+/// The position of a known header in [`KNOWN_HEADERS`] (a `match` compiles to a comparison
+/// of lengths, then of a few bytes).
+fn slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "x-amz-acl" => 0,
+        "x-amz-grant-read" => 1,
+        "x-amz-grant-write" => 2,
+        "x-amz-grant-read-acp" => 3,
+        "x-amz-grant-write-acp" => 4,
+        "x-amz-grant-full-control" => 5,
+        "x-amz-storage-class" => 6,
+        "x-amz-server-side-encryption" => 7,
+        "x-amz-server-side-encryption-aws-kms-key-id" => 8,
+        "x-amz-server-side-encryption-context" => 9,
+        "x-amz-server-side-encryption-bucket-key-enabled" => 10,
+        "x-amz-server-side-encryption-customer-algorithm" => 11,
+        "x-amz-copy-source" => 12,
+        "x-amz-metadata-directive" => 13,
+        "x-amz-tagging" => 14,
+        "x-amz-tagging-directive" => 15,
+        "x-amz-checksum-mode" => 16,
+        "x-amz-website-redirect-location" => 17,
+        "x-amz-object-lock-mode" => 18,
+        "x-amz-object-lock-legal-hold" => 19,
+        "x-amz-expected-bucket-owner" => 20,
+        "x-amz-object-attributes" => 21,
+        "content-type" => 22,
+        _ => return None,
+    })
+}
+
 /// The headers that set an object's ACL with the upload.
 pub const GRANT_HEADERS: [&str; 5] = [
     "x-amz-grant-read",
@@ -79,16 +110,35 @@ pub enum AclHeader<'a> {
     Grant(&'static str, &'a str),
 }
 
-/// A call's request headers (names compare without regard to case, as HTTP's do).
-#[derive(Debug, Clone, Copy)]
-pub struct Headers<'a>(pub &'a [(String, String)]);
+/// A call's request headers, read once into a slot per header iamsim knows (names compare
+/// without regard to case, as HTTP's do). Headers it does not know are not read; the scenario
+/// loader refuses them.
+#[derive(Debug, Clone)]
+pub struct Headers<'a> {
+    slots: [Option<&'a str>; KNOWN_HEADERS.len()],
+}
 
 impl<'a> Headers<'a> {
+    pub fn new(pairs: &'a [(String, String)]) -> Headers<'a> {
+        let mut slots = [None; KNOWN_HEADERS.len()];
+        let mut lower = [0u8; 64];
+        for (name, value) in pairs {
+            let Some(buffer) = lower.get_mut(..name.len()) else {
+                continue;
+            };
+            buffer.copy_from_slice(name.as_bytes());
+            buffer.make_ascii_lowercase();
+            let name = std::str::from_utf8(buffer).unwrap_or_default();
+            if let Some(i) = slot(name) {
+                slots[i].get_or_insert(value.as_str());
+            }
+        }
+        Headers { slots }
+    }
+
+    /// A header's value; `name` is one of [`KNOWN_HEADERS`], in lower case.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.slots[slot(name)?]
     }
 
     /// The ACL the request sets, if any.
@@ -160,5 +210,24 @@ impl<'a> Headers<'a> {
     pub fn checksum_mode(&self) -> bool {
         self.get("x-amz-checksum-mode")
             .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_header_has_its_slot() {
+        for (i, name) in KNOWN_HEADERS.iter().enumerate() {
+            assert_eq!(slot(name), Some(i), "{name}");
+        }
+        assert_eq!(slot("x-amz-unknown"), None);
+    }
+
+    #[test]
+    fn names_compare_without_case() {
+        let pairs = vec![("X-Amz-Acl".to_string(), "private".to_string())];
+        assert_eq!(Headers::new(&pairs).get("x-amz-acl"), Some("private"));
     }
 }

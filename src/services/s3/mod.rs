@@ -37,14 +37,14 @@ pub(super) struct Stored {
     pub object: StoredObject,
 }
 
-/// `arn:aws:s3:::bucket/key`.
-pub(super) fn object_arn(bucket: &str, key: &str) -> String {
+/// `arn:aws:s3:::bucket/key`, shared by the steps that name it.
+pub(super) fn object_arn(bucket: &str, key: &str) -> std::sync::Arc<str> {
     let mut arn = String::with_capacity(13 + bucket.len() + 1 + key.len());
     arn.push_str("arn:aws:s3:::");
     arn.push_str(bucket);
     arn.push('/');
     arn.push_str(key);
-    arn
+    arn.into()
 }
 
 /// One S3 authorization of an action on a bucket or object, with the request's headers as
@@ -52,10 +52,10 @@ pub(super) fn object_arn(bucket: &str, key: &str) -> String {
 #[derive(Clone, Copy)]
 pub(super) struct S3Request<'a> {
     pub caller: &'a Caller,
-    pub action: &'a str,
+    pub action: &'static str,
     pub bucket: &'a Bucket,
-    pub resource: &'a str,
-    pub headers: Headers<'a>,
+    pub resource: &'a std::sync::Arc<str>,
+    pub headers: &'a Headers<'a>,
     /// The key ARN S3 resolved from the key-id header: the value the bucket policy sees
     /// (decision A1).
     pub resolved_key_id: Option<&'a str>,
@@ -77,6 +77,7 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
             resource_account: Some(&r.bucket.account),
             endpoint,
             via_s3: None,
+            region: Some(&r.bucket.region),
         },
     );
     for (name, key) in HEADER_KEYS {
@@ -110,7 +111,7 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
             kind: StepKind::S3Authorization,
             title: r.title,
             caller: r.caller,
-            action: r.action,
+            action: r.action.into(),
             resource: r.resource,
             resource_account: Some(&r.bucket.account),
             context: ctx,
@@ -129,8 +130,13 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
 /// `x-amz-expected-bucket-owner`: a request that names another account than the bucket's owner
 /// fails with 403 before anything else.
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
-fn expected_owner(world: &World, request: &CallRequest<'_>, caller: &Caller) -> Option<Step> {
-    let expected = Headers(request.headers).get("x-amz-expected-bucket-owner")?;
+fn expected_owner(
+    world: &World,
+    request: &CallRequest<'_>,
+    headers: &Headers<'_>,
+    caller: &Caller,
+) -> Option<Step> {
+    let expected = headers.get("x-amz-expected-bucket-owner")?;
     let bucket = world.bucket(request.bucket)?;
     (expected != bucket.account).then(|| {
         super::step::rejected(
@@ -158,14 +164,14 @@ pub(super) fn push(steps: &mut Vec<Step>, step: Step) -> bool {
 /// stores its object, a replication its replica.
 pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_>) -> CallOutcome {
     let caller = request.caller.unwrap_or(&ANONYMOUS);
-    let headers = Headers(request.headers);
+    let headers = Headers::new(request.headers);
     let mut steps = Vec::new();
-    if let Some(refusal) = expected_owner(world, request, caller) {
+    if let Some(refusal) = expected_owner(world, request, &headers, caller) {
         return CallOutcome::new(vec![refusal], None, std::mem::take(&mut env.notes));
     }
     let result = match request.call {
         Call::PutObject | Call::CreateMultipartUpload => {
-            write::write(world, env, request, caller, &mut steps)
+            write::write(world, env, request, &headers, caller, &mut steps)
         }
         Call::GetObject | Call::HeadObject | Call::GetObjectAttributes => read::read(
             world,
@@ -179,13 +185,13 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
                     Call::GetObjectAttributes => read::Reading::Attributes,
                     _ => read::Reading::Object,
                 },
-                headers,
+                headers: &headers,
                 version_id: request.version_id,
             },
             &mut steps,
         )
         .map(|()| None),
-        Call::CopyObject => copy::copy(world, env, request, caller, &mut steps),
+        Call::CopyObject => copy::copy(world, env, request, &headers, caller, &mut steps),
         Call::ReplicateObject => return super::replication::run(world, env, request),
     };
     // A refused KMS request reaches an S3 client as a plain Access Denied (A6), unless the

@@ -41,7 +41,7 @@ pub(super) struct Read<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
     pub reading: Reading,
-    pub headers: Headers<'a>,
+    pub headers: &'a Headers<'a>,
     pub version_id: Option<&'a str>,
 }
 
@@ -119,7 +119,7 @@ fn authorize_attributes(
     env: &mut Env<'_>,
     read: &Read<'_>,
     bucket: &Bucket,
-    resource: &str,
+    resource: &std::sync::Arc<str>,
     object: Option<&StoredObject>,
     steps: &mut Vec<Step>,
 ) -> bool {
@@ -197,7 +197,7 @@ fn missing_object(
     let title = || {
         "the object does not exist: S3 says so only to callers allowed s3:ListBucket".to_string()
     };
-    let bucket_arn = bucket.arn();
+    let bucket_arn: std::sync::Arc<str> = bucket.arn().into();
     let list = s3_step(
         world,
         env,

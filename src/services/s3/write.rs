@@ -20,14 +20,14 @@ pub(super) fn write(
     world: &mut World,
     env: &mut Env<'_>,
     request: &CallRequest<'_>,
+    headers: &Headers<'_>,
     caller: &Caller,
     steps: &mut Vec<Step>,
 ) -> Result<Option<Stored>, ClientError> {
-    let headers = Headers(request.headers);
     // The AWS managed key aws/s3 exists once S3 first needs it: create it before the
     // read-only part of the call.
     if let Some(b) = world.bucket(request.bucket) {
-        if encryption::needs_aws_s3(b, &headers) {
+        if encryption::needs_aws_s3(b, headers) {
             let (account, region) = (b.account.clone(), b.region.clone());
             world.ensure_aws_s3_key(&account, &region);
         }
@@ -40,13 +40,13 @@ pub(super) fn write(
         ));
     };
     let resource = object_arn(&bucket.name, request.key);
-    if let Some(refusal) = request_checks(bucket, caller, &headers, &resource) {
+    if let Some(refusal) = request_checks(bucket, caller, headers, &resource) {
         let error = refusal.outcome.error().cloned();
         steps.push(refusal);
         return Err(error.unwrap_or_else(ClientError::access_denied));
     }
     let extra_context = headers.encryption_context()?;
-    let plan = match encryption::plan(world, bucket, caller, &headers, env.explain()) {
+    let plan = match encryption::plan(world, bucket, caller, headers, env.explain()) {
         Ok(p) => p,
         Err(e) => {
             steps.push(rejected(
@@ -105,15 +105,19 @@ struct Write<'a> {
     caller: &'a Caller,
     bucket: &'a Bucket,
     key: &'a str,
-    resource: &'a str,
-    headers: Headers<'a>,
+    resource: &'a std::sync::Arc<str>,
+    headers: &'a Headers<'a>,
     plan: &'a Plan,
     /// Encryption-context pairs from `x-amz-server-side-encryption-context`.
     extra_context: &'a [(String, String)],
 }
 
 impl Write<'_> {
-    fn s3_request<'w>(&'w self, action: &'w str, title: &'w dyn Fn() -> String) -> S3Request<'w> {
+    fn s3_request<'w>(
+        &'w self,
+        action: &'static str,
+        title: &'w dyn Fn() -> String,
+    ) -> S3Request<'w> {
         S3Request {
             caller: self.caller,
             action,
