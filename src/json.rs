@@ -176,6 +176,40 @@ pub fn has_control(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |found, b| found | (*b < 0x20))
 }
 
+/// The first byte at or after `from` that ends a plain run of a JSON string: a quote, a
+/// backslash or a control character (the text's length when there is none). Eight bytes at a
+/// time: a word's bytes equal to a quote or a backslash, or below 0x20, are found by arithmetic.
+fn string_end(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+        // A byte below 0x20 (high bit clear) less 0x20 borrows into its high bit.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let found = quote | backslash | control;
+        if found != 0 {
+            // The lowest flagged byte is exact; higher ones may be false alarms of a borrow,
+            // so the bytes of this word are checked one by one from there.
+            let first = at + (found.trailing_zeros() / 8) as usize;
+            return bytes[first..at + 8]
+                .iter()
+                .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
+                .map_or(at + 8, |i| first + i);
+        }
+        at += 8;
+    }
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
+        .map_or(bytes.len(), |i| at + i)
+}
+
 /// Whether two member names are equal. Names are short and compared often (every field a loader
 /// reads looks its name up): lengths and first bytes settle most comparisons without a call.
 pub fn same_name(a: &str, b: &str) -> bool {
@@ -776,13 +810,11 @@ impl<'t> Parser<'t, '_> {
     fn string(&mut self) -> ParseResult<Cow<'t, str>> {
         self.at += 1;
         // Most strings hold no escape: find the closing quote, and borrow the text.
-        let rest = &self.bytes[self.at..];
-        if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
-            if rest[end] == b'"' && !has_control(&rest[..end]) {
-                let text: &'t str = &self.text[self.at..self.at + end];
-                self.at += end + 1;
-                return Ok(Cow::Borrowed(text));
-            }
+        let end = string_end(self.bytes, self.at);
+        if self.bytes.get(end) == Some(&b'"') {
+            let text: &'t str = &self.text[self.at..end];
+            self.at = end + 1;
+            return Ok(Cow::Borrowed(text));
         }
         let mut out = String::new();
         loop {
@@ -944,6 +976,25 @@ mod tests {
         let a = node.get("a").unwrap().as_array().unwrap();
         assert_eq!(src.line_col(a[1].span.offset()), (2, 12));
         assert_eq!(a[0].scalar_text().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn string_ends_are_found_in_any_word_position() {
+        for text in [
+            "abc\"",
+            "abcdefgh\"",
+            "abcdefghijklmno\\n\"",
+            "tab\there\"",
+            "é and ü\"",
+            "no end",
+            "",
+        ] {
+            let expected = text
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(text.len());
+            assert_eq!(string_end(text.as_bytes(), 0), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -417,13 +417,11 @@ impl Loader {
 
 /// Whether `action` names one action, `service:ActionName` (no wildcards).
 fn is_action_name(action: &str) -> bool {
+    let plain = action
+        .chars()
+        .all(|c| !matches!(c, '*' | '?') && !c.is_whitespace());
     match action.split_once(':') {
-        Some((service, name)) => {
-            !service.is_empty()
-                && !name.is_empty()
-                && !action.contains(['*', '?'])
-                && !action.contains(char::is_whitespace)
-        }
+        Some((service, name)) => plain && !service.is_empty() && !name.is_empty(),
         None => false,
     }
 }

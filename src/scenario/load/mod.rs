@@ -145,7 +145,7 @@ pub(super) struct Loader {
     r: Reader,
     source: Arc<SourceText>,
     /// Principals already resolved: thousands of checks usually share a few callers.
-    callers: HashMap<String, Arc<Caller>>,
+    callers: rustc_hash::FxHashMap<String, Arc<Caller>>,
 }
 
 impl Loader {
@@ -153,7 +153,7 @@ impl Loader {
         Loader {
             r: Reader::default(),
             source,
-            callers: HashMap::new(),
+            callers: rustc_hash::FxHashMap::default(),
         }
     }
 
