@@ -153,9 +153,18 @@ fn call_put_sse_kms(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement
     });
 }
 
-/// A scenario with 20,000 raw checks over a small world.
-fn twenty_thousand_checks() -> String {
-    let checks: Vec<String> = (0..20_000)
+/// How a generated scenario is laid out: one check per line, or the whole file on one line (as
+/// `json.dumps` or any program writes it).
+#[derive(Clone, Copy)]
+enum Layout {
+    LinePerCheck,
+    OneLine,
+}
+
+/// A scenario with `count` raw checks over a small world: the same checks for every count, only
+/// more of them.
+fn raw_checks(count: usize, layout: Layout) -> String {
+    let checks: Vec<String> = (0..count)
         .map(|i| {
             let (action, expect) = match i % 4 {
                 0 => ("s3:GetObject", "allowed"),
@@ -180,17 +189,39 @@ fn twenty_thousand_checks() -> String {
         .collect();
     let world = seed_world();
     let head = &world[..world.find("\"checks\"").expect("the world lists checks")];
-    format!("{head}\"checks\": [\n{}\n]}}", checks.join(",\n"))
+    match layout {
+        Layout::LinePerCheck => format!("{head}\"checks\": [\n{}\n]}}", checks.join(",\n")),
+        // Raw line breaks in the world are whitespace between tokens (a line break inside a
+        // string would be written `\n`), so dropping them keeps the same document.
+        Layout::OneLine => format!(
+            "{}\"checks\":[{}]}}",
+            head.replace('\n', ""),
+            checks.join(",")
+        ),
+    }
 }
 
-fn cli_20k(c: &mut Criterion) {
+/// The whole `iamsim check --format json` process, as CI runs it: read the file, decide, write
+/// the JSON report to a file. Benchmarked as `check/<name>`.
+fn cli_run(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    count: usize,
+    layout: Layout,
+) {
     let dir = std::env::temp_dir().join("iamsim-bench");
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("checks-20k.json");
-    std::fs::write(&file, twenty_thousand_checks()).expect("write the scenario");
+    let file = dir.join(format!("{name}.json"));
+    let scenario = raw_checks(count, layout);
+    if let Layout::OneLine = layout {
+        assert!(
+            !scenario.contains('\n'),
+            "the one-line scenario has no line break"
+        );
+    }
+    std::fs::write(&file, scenario).expect("write the scenario");
     let binary = env!("CARGO_BIN_EXE_iamsim");
-    let output = dir.join("checks-20k.out.json");
-    // The whole process, as CI runs it: read the file, decide, write the JSON report to a file.
+    let output = dir.join(format!("{name}.out.json"));
     let run = || {
         let out = std::fs::File::create(&output).expect("output file");
         let status = Command::new(binary)
@@ -202,10 +233,20 @@ fn cli_20k(c: &mut Criterion) {
         assert_eq!(status.code(), Some(0), "every expectation is met");
         std::fs::metadata(&output).map_or(0, |m| m.len())
     };
-    assert!(run() > 1_000_000);
+    // About 250 bytes of report per check: the run really decided and reported every check.
+    assert!(run() > 200 * count as u64);
+    group.bench_function(name, |b| b.iter(run));
+}
+
+/// The whole-process runs: `check/cli_20k` (one check per line), `check/cli_20k_oneline` (the
+/// same checks, the file on one line) and `check/cli_200k` (200,000 checks, one line).
+fn check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     group.sample_size(20);
-    group.bench_function("cli_20k", |b| b.iter(run));
+    cli_run(&mut group, "cli_20k", 20_000, Layout::LinePerCheck);
+    cli_run(&mut group, "cli_20k_oneline", 20_000, Layout::OneLine);
+    group.sample_size(10);
+    cli_run(&mut group, "cli_200k", 200_000, Layout::OneLine);
     group.finish();
 }
 
@@ -219,5 +260,5 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate, cli_20k);
+criterion_group!(benches, evaluate, check);
 criterion_main!(benches);

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::Ordering;
 
 /// Deepest nesting of arrays and objects accepted in any input. Real policies nest five or six
 /// levels; the limit only exists so that hostile input cannot exhaust the stack.
@@ -216,6 +217,28 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
+/// The members whose name an earlier member of the same object already has, in order. Small
+/// objects (every object a loader reads) compare names pairwise; larger ones use a set, so that
+/// an object of any size costs time linear in its members.
+pub fn repeated_members<'m, 'a>(members: &'m [Member<'a>]) -> impl Iterator<Item = &'m Member<'a>> {
+    const PAIRWISE: usize = 16;
+    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let large = members.len() > PAIRWISE;
+    members
+        .iter()
+        .enumerate()
+        .filter(move |(i, m)| {
+            if large {
+                !seen.insert(&m.name)
+            } else {
+                members[..*i]
+                    .iter()
+                    .any(|earlier| same_name(&earlier.name, &m.name))
+            }
+        })
+        .map(|(_, m)| m)
+}
+
 /// A path into a JSON document, printed the way people write it: `Statement[2].Condition`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsonPath(String);
@@ -343,7 +366,7 @@ impl fmt::Display for Problem {
 /// Lines come from an index of line starts built once; a column is counted only when a
 /// position is shown, from the nearest checkpoint, so that no lookup costs more than a few
 /// hundred bytes however long the line (a whole scenario may stand on one line).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceText {
     pub name: String,
     pub text: String,
@@ -351,25 +374,10 @@ pub struct SourceText {
     /// Characters before each [`CHECKPOINT`]-byte block, for texts that are not all ASCII
     /// (built on first use).
     checkpoints: std::sync::OnceLock<Vec<usize>>,
-    /// Bytes counted to find columns, for tests that keep position lookups from growing with
-    /// the text.
-    scanned: std::sync::atomic::AtomicU64,
 }
 
 /// Bytes between two character-count checkpoints.
 const CHECKPOINT: usize = 256;
-
-impl Clone for SourceText {
-    fn clone(&self) -> SourceText {
-        SourceText {
-            name: self.name.clone(),
-            text: self.text.clone(),
-            line_starts: self.line_starts.clone(),
-            checkpoints: self.checkpoints.clone(),
-            scanned: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-}
 
 impl SourceText {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
@@ -381,7 +389,6 @@ impl SourceText {
             text,
             line_starts,
             checkpoints: std::sync::OnceLock::new(),
-            scanned: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -427,16 +434,9 @@ impl SourceText {
         let block = offset / CHECKPOINT;
         let from = block * CHECKPOINT;
         let tail = &self.text.as_bytes()[from..offset];
-        self.scanned
-            .fetch_add(tail.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        work::COLUMN_BYTES.fetch_add(tail.len() as u64, Ordering::Relaxed);
         checkpoints.get(block).copied().unwrap_or(0)
             + tail.iter().filter(|b| (**b as i8) >= -0x40).count()
-    }
-
-    /// Bytes counted so far to find columns. Each lookup counts at most a few hundred bytes,
-    /// whatever the length of the line; tests use this to keep it so.
-    pub fn bytes_scanned(&self) -> u64 {
-        self.scanned.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Locates a diagnostic in this text.
@@ -479,6 +479,7 @@ impl SourceText {
         allow_comments: bool,
     ) -> Result<Node<'_>, Diagnostic> {
         let (start, end) = (node.span.start as usize, node.span.end as usize);
+        work::PARSED_BYTES.fetch_add(end.saturating_sub(start) as u64, Ordering::Relaxed);
         let mut p = Parser {
             text: &self.text,
             bytes: &self.text.as_bytes()[..end.min(self.text.len())],
@@ -495,6 +496,34 @@ impl SourceText {
                 format!("invalid JSON: {message}"),
             )
         })
+    }
+}
+
+/// Counts of the work reading a text costs, kept so that tests can hold it linear in the text:
+/// a position shown or a check parsed must never cost a scan from the start of a line or file
+/// (a generated scenario may stand on one line). Process-wide totals; each count is added once
+/// per parse or per position, never per byte.
+pub mod work {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub(super) static COLUMN_BYTES: AtomicU64 = AtomicU64::new(0);
+    pub(super) static PARSED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+    /// The totals so far.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Work {
+        /// Bytes counted to turn offsets into columns.
+        pub column_bytes: u64,
+        /// Bytes the parser went through: a whole document once, each deferred element again.
+        pub parsed_bytes: u64,
+    }
+
+    /// The work done in this process so far.
+    pub fn so_far() -> Work {
+        Work {
+            column_bytes: COLUMN_BYTES.load(Ordering::Relaxed),
+            parsed_bytes: PARSED_BYTES.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -550,6 +579,7 @@ fn parse_with<'t>(
         }
         Ok(node)
     });
+    work::PARSED_BYTES.fetch_add(p.at as u64, Ordering::Relaxed);
     result.map_err(|(at, message)| {
         Diagnostic::new(
             &root,
@@ -968,6 +998,26 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_members_are_found_in_small_and_large_objects() {
+        for size in [3, 40] {
+            // Members a0..a{size}, then a1 and a2 again.
+            let mut text: Vec<String> = (0..size).map(|i| format!("\"a{i}\": {i}")).collect();
+            text.push("\"a1\": 0".into());
+            text.push("\"a2\": 0".into());
+            let text = format!("{{{}}}", text.join(", "));
+            let node = parse(&text, false).unwrap();
+            let members = node.as_object().unwrap();
+            let repeated: Vec<(&str, usize)> = repeated_members(members)
+                .map(|m| (&*m.name, m.name_span.offset()))
+                .collect();
+            let names: Vec<&str> = repeated.iter().map(|r| r.0).collect();
+            assert_eq!(names, ["a1", "a2"], "{size} members");
+            // The later member is the one reported.
+            assert!(repeated[0].1 > text.find("\"a2\"").unwrap());
+        }
+    }
 
     #[test]
     fn positions_survive_parsing() {

@@ -278,14 +278,12 @@ fn describe(node: &Node) -> String {
 /// Reports keys that appear twice in one object (IAM rejects such policies).
 fn check_duplicates(node: &Node, path: &JsonPath, diags: &mut Diagnostics) {
     if let Some(members) = node.as_object() {
-        for (i, m) in members.iter().enumerate() {
-            if members[..i].iter().any(|earlier| earlier.name == m.name) {
-                diags.push(Diagnostic::new(
-                    &path.key(&m.name),
-                    m.name_span,
-                    format!("duplicate key {:?} in one object", m.name),
-                ));
-            }
+        for m in crate::json::repeated_members(members) {
+            diags.push(Diagnostic::new(
+                &path.key(&m.name),
+                m.name_span,
+                format!("duplicate key {:?} in one object", m.name),
+            ));
         }
     }
 }

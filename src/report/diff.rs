@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use rustc_hash::FxHashMap;
+
 use super::text::outcome;
 use crate::scenario::CheckResult;
 
@@ -35,8 +37,9 @@ impl Diff {
 /// Compares two runs check by check (by name, in the order of `after`).
 pub fn diff(before: &[CheckResult], after: &[CheckResult]) -> Diff {
     let mut d = Diff::default();
+    let (before_names, after_names) = (by_name(before), by_name(after));
     for a in after {
-        match before.iter().find(|b| b.name == a.name) {
+        match before_names.get(a.name.as_str()).map(|&i| &before[i]) {
             None => d.only_after.push(a.name.clone()),
             Some(b) => {
                 let (was, now) = (outcome(b), outcome(a));
@@ -54,11 +57,20 @@ pub fn diff(before: &[CheckResult], after: &[CheckResult]) -> Diff {
         }
     }
     for b in before {
-        if !after.iter().any(|a| a.name == b.name) {
+        if !after_names.contains_key(b.name.as_str()) {
             d.only_before.push(b.name.clone());
         }
     }
     d
+}
+
+/// Each name's first check (the one compared, as a search in order would find it).
+fn by_name(results: &[CheckResult]) -> FxHashMap<&str, usize> {
+    let mut names = FxHashMap::default();
+    for (i, r) in results.iter().enumerate() {
+        names.entry(r.name.as_str()).or_insert(i);
+    }
+    names
 }
 
 /// The diff as text: flips first, then other changes, then checks present on one side only.

@@ -35,8 +35,9 @@ impl Reader {
             );
             return None;
         };
-        for (i, m) in members.iter().enumerate() {
-            if members[..i].iter().any(|e| same_name(&e.name, &m.name)) {
+        let mut repeated = crate::json::repeated_members(members).peekable();
+        for m in members {
+            if repeated.next_if(|r| std::ptr::eq(*r, m)).is_some() {
                 self.diags.push(Diagnostic::new(
                     &path.key(&m.name),
                     m.name_span,

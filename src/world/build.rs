@@ -104,6 +104,7 @@ impl World {
             resources: Named::default(),
             organization: None,
             endpoints: Named::default(),
+            names: super::NameIndex::default(),
         }
     }
 
@@ -112,6 +113,7 @@ impl World {
         if self.principal(&principal.arn).is_some() {
             return Err(WorldError::Duplicate(principal.arn));
         }
+        self.names.add_principal(&principal);
         self.principals.insert(principal.arn.clone(), principal);
         Ok(())
     }
@@ -146,6 +148,7 @@ impl World {
         if self.key(&key.arn).is_some() {
             return Err(WorldError::Duplicate(key.arn));
         }
+        self.names.add_key(&key);
         self.keys.insert(key.arn.clone(), key);
         Ok(())
     }

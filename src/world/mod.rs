@@ -345,7 +345,8 @@ pub struct Endpoint {
 /// The world of one scenario. Build one with [`World::new`] and the `add_*` methods of
 /// [`build`], or load a scenario file. Each collection is keyed by what names its members (a
 /// principal's ARN, a bucket's name, a key's ARN, an endpoint's id), so that every lookup a
-/// request makes is a hash lookup, however large the world.
+/// request makes is a hash lookup, however large the world. Principals and keys are added with
+/// [`World::add_principal`] and [`World::add_key`], which also index them by their other names.
 #[derive(Debug, Clone)]
 pub struct World {
     pub description: Option<String>,
@@ -358,6 +359,61 @@ pub struct World {
     pub resources: Named<OtherResource>,
     pub organization: Option<Organization>,
     pub endpoints: Named<Endpoint>,
+    /// Roles by account and name, keys by account, Region and id or alias.
+    pub(crate) names: NameIndex,
+}
+
+/// The other names principals and keys are looked up by, each mapped to the ARN the world's
+/// collections are keyed by, so that a session's role or a key id resolves with a hash lookup.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameIndex {
+    /// `account/role-name` -> role ARN.
+    roles: rustc_hash::FxHashMap<String, String>,
+    /// `account/region/key/ID` and `account/region/alias/NAME` -> key ARN.
+    keys: rustc_hash::FxHashMap<String, String>,
+}
+
+impl NameIndex {
+    fn role_name(account: &str, name: &str) -> String {
+        [account, "/", name].concat()
+    }
+
+    fn key_name(account: &str, region: &str, name: &str) -> String {
+        [account, "/", region, "/", name].concat()
+    }
+
+    pub(crate) fn add_principal(&mut self, principal: &Principal) {
+        if principal.is_role {
+            let name = crate::policy::arn::last_path_element(&principal.arn);
+            // The first declared role of a name wins, as a search in declaration order would.
+            self.roles
+                .entry(Self::role_name(&principal.account, name))
+                .or_insert_with(|| principal.arn.clone());
+        }
+    }
+
+    pub(crate) fn add_key(&mut self, key: &Key) {
+        let names =
+            std::iter::once(["key/", key.id.as_str()].concat()).chain(key.aliases.iter().cloned());
+        for name in names {
+            self.keys
+                .entry(Self::key_name(&key.account, &key.region, &name))
+                .or_insert_with(|| key.arn.clone());
+        }
+    }
+
+    fn role(&self, account: &str, name: &str) -> Option<&str> {
+        self.roles
+            .get(&Self::role_name(account, name))
+            .map(String::as_str)
+    }
+
+    /// `name` is `key/ID` or `alias/NAME`.
+    fn key(&self, account: &str, region: &str, name: &str) -> Option<&str> {
+        self.keys
+            .get(&Self::key_name(account, region, name))
+            .map(String::as_str)
+    }
 }
 
 impl Default for World {
@@ -380,11 +436,9 @@ impl World {
     /// The declared role a session belongs to, by its account and name (a session's ARN
     /// carries no role path).
     pub fn role_by_name(&self, account: &str, name: &str) -> Option<&Principal> {
-        self.principals.values().find(|p| {
-            p.is_role
-                && p.account == account
-                && crate::policy::arn::last_path_element(&p.arn) == name
-        })
+        self.names
+            .role(account, name)
+            .and_then(|arn| self.principal(arn))
     }
 
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {
@@ -446,34 +500,27 @@ impl World {
             if service != "kms" {
                 return None;
             }
-            if let Some(alias) = resource.strip_prefix("alias/") {
-                let alias = format!("alias/{alias}");
-                return self.keys.values().find(|k| {
-                    k.account == key_account && k.region == key_region && k.aliases.contains(&alias)
-                });
+            if resource.starts_with("alias/") {
+                return self.indexed_key(key_account, key_region, resource);
             }
             return self.key(reference);
         }
         if reference.starts_with("alias/") {
-            return self.keys.values().find(|k| {
-                k.account == account
-                    && k.region == region
-                    && k.aliases.iter().any(|a| a == reference)
-            });
+            return self.indexed_key(account, region, reference);
         }
-        self.keys
-            .values()
-            .find(|k| k.id == reference && k.account == account && k.region == region)
+        self.indexed_key(account, region, &["key/", reference].concat())
+    }
+
+    fn indexed_key(&self, account: &str, region: &str, name: &str) -> Option<&Key> {
+        self.names
+            .key(account, region, name)
+            .and_then(|arn| self.key(arn))
     }
 
     /// The account's AWS managed `aws/s3` key in `region`, when it exists.
     fn declared_aws_s3_key(&self, account: &str, region: &str) -> Option<&Key> {
-        self.keys.values().find(|k| {
-            k.account == account
-                && k.region == region
-                && k.manager == KeyManager::Aws
-                && k.aliases.iter().any(|a| a == AWS_S3_ALIAS)
-        })
+        self.indexed_key(account, region, AWS_S3_ALIAS)
+            .filter(|k| k.manager == KeyManager::Aws)
     }
 
     /// The ARN of the account's `aws/s3` key in `region`: the declared key, or the placeholder
@@ -493,8 +540,9 @@ impl World {
             return k.arn.clone();
         }
         let arn = format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}");
-        self.keys
-            .insert(arn.clone(), Key::aws_s3(&arn, account, region));
+        let key = Key::aws_s3(&arn, account, region);
+        self.names.add_key(&key);
+        self.keys.insert(arn.clone(), key);
         arn
     }
 

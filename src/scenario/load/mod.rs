@@ -8,7 +8,6 @@ mod keys;
 mod organization;
 mod principals;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 

@@ -18,6 +18,19 @@ struct Unit {
     rcps: Vec<Arc<Policy>>,
 }
 
+/// The units declared so far, in order and by id.
+#[derive(Default)]
+struct Units {
+    list: Vec<Unit>,
+    by_id: rustc_hash::FxHashMap<String, usize>,
+}
+
+impl Units {
+    fn get(&self, id: &str) -> Option<&Unit> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+}
+
 impl Loader {
     pub(super) fn organization(&mut self, node: &Node, path: &JsonPath) -> Option<Organization> {
         let obj = self.r.object(
@@ -27,10 +40,14 @@ impl Loader {
         )?;
         let id = self.r.opt_str(obj, path, "id");
         let management_account = self.account(obj, path, "management_account", false);
-        let mut units: Vec<Unit> = Vec::new();
+        let mut units = Units::default();
         for (up, un) in self.r.opt_array(obj, path, "units") {
             if let Some(unit) = self.unit(un, &up, &units) {
-                units.push(unit);
+                units
+                    .by_id
+                    .entry(unit.id.clone())
+                    .or_insert(units.list.len());
+                units.list.push(unit);
             }
         }
         let mut accounts = HashMap::new();
@@ -45,7 +62,7 @@ impl Loader {
             accounts
                 .entry(m.clone())
                 .or_insert_with(|| AccountPlacement {
-                    org_path: match (&id, units.first()) {
+                    org_path: match (&id, units.list.first()) {
                         (Some(i), Some(root)) => format!("{i}/{}/", root.id),
                         _ => String::new(),
                     },
@@ -60,14 +77,14 @@ impl Loader {
     }
 
     /// A unit: its parent must be listed before it (units are listed root first).
-    fn unit(&mut self, node: &Node, path: &JsonPath, earlier: &[Unit]) -> Option<Unit> {
+    fn unit(&mut self, node: &Node, path: &JsonPath, earlier: &Units) -> Option<Unit> {
         let obj = self
             .r
             .object(node, path, &["id", "parent", "scps", "rcps"])?;
         let id = self.r.req_str(obj, path, "id")?;
         let parent = self.r.opt_str(obj, path, "parent");
         if let Some(parent) = &parent {
-            if !earlier.iter().any(|u| &u.id == parent) {
+            if earlier.get(parent).is_none() {
                 self.r.error(
                     &path.key("parent"),
                     node,
@@ -89,7 +106,7 @@ impl Loader {
         &mut self,
         node: &Node,
         path: &JsonPath,
-        units: &[Unit],
+        units: &Units,
         org_id: Option<&str>,
     ) -> Option<(String, AccountPlacement)> {
         let obj = self.r.object(node, path, &["id", "unit", "scps", "rcps"])?;
@@ -98,12 +115,12 @@ impl Loader {
         let scps = self.policies(obj, path, "scps", PolicyType::Scp);
         let rcps = self.policies(obj, path, "rcps", PolicyType::Rcp);
         let mut chain: Vec<&Unit> = Vec::new();
-        let mut at = unit.or_else(|| units.first().map(|u| u.id.clone()));
+        let mut at = unit.or_else(|| units.list.first().map(|u| u.id.clone()));
         while let Some(u) = at {
             if chain.iter().any(|c| c.id == u) {
                 break;
             }
-            match units.iter().find(|x| x.id == u) {
+            match units.get(&u) {
                 Some(found) => {
                     chain.push(found);
                     at = found.parent.clone();
