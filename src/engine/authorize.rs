@@ -495,7 +495,10 @@ fn trace_principal(p: &PrincipalElement, m: PrincipalMatch, caller: &Caller) -> 
     } else if m.is_match() && caller.has_boundary {
         format!("{element} [{listed}]: a caller with a permissions boundary is never excluded by NotPrincipal")
     } else if m.is_match() {
-        format!("{element} [{listed}] does not list {caller}")
+        format!(
+            "{element} [{listed}] does not list every level of {caller} ({}), so the Deny applies to it",
+            caller.identity_levels()
+        )
     } else {
         format!("{element} [{listed}] excludes {caller}")
     };

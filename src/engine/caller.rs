@@ -244,25 +244,66 @@ impl Caller {
     }
 
     /// Matches a whole `Principal` / `NotPrincipal` element: the best match among the entries
-    /// for `Principal`; for `NotPrincipal`, `Everyone` when no entry matches.
+    /// for `Principal`; for `NotPrincipal`, `Everyone` unless the element spares the caller.
     pub fn match_element(&self, element: &PrincipalElement) -> PrincipalMatch {
-        let best = element
+        if element.negated {
+            return if self.spared_by(&element.entries) {
+                PrincipalMatch::None
+            } else {
+                PrincipalMatch::Everyone
+            };
+        }
+        element
             .entries
             .iter()
             .map(|e| self.match_entry(e))
             .max_by_key(|m| m.rank())
-            .unwrap_or(PrincipalMatch::None);
-        if element.negated {
-            // AWS: a NotPrincipal + Deny statement always applies to a caller whose user or
-            // role has a permissions boundary.
-            // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-            if self.has_boundary || best == PrincipalMatch::None {
-                PrincipalMatch::Everyone
-            } else {
-                PrincipalMatch::None
+            .unwrap_or(PrincipalMatch::None)
+    }
+
+    /// The identity levels a `NotPrincipal` list must name to spare this caller, in words.
+    pub fn identity_levels(&self) -> String {
+        let account = self.account.as_deref().unwrap_or_default();
+        let account_arn = format!("arn:aws:iam::{account}:root");
+        let own = self.display_arn();
+        match &self.kind {
+            CallerKind::Root => format!("its account {account_arn}"),
+            CallerKind::User { .. } | CallerKind::FederatedUser { .. } => {
+                format!("{own} and its account {account_arn}")
             }
-        } else {
-            best
+            CallerKind::RoleSession { role_arn, .. } => {
+                format!("the session {own}, its role {role_arn} and its account {account_arn}")
+            }
+            CallerKind::Service { name } => format!("the service {name}"),
+            CallerKind::Anonymous => "anonymous callers are never excluded".to_string(),
+        }
+    }
+
+    /// Whether a `NotPrincipal` list spares this caller. AWS checks each identity level of the
+    /// caller in turn (the account, then the user; or the account, the role, then the session),
+    /// so the caller escapes only when every level is listed: the account ARN alone spares only
+    /// the account's root user. A caller whose user or role has a permissions boundary is never
+    /// spared. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    fn spared_by(&self, entries: &[PrincipalEntry]) -> bool {
+        if self.has_boundary {
+            return false;
+        }
+        let listed = |wanted: PrincipalMatch| entries.iter().any(|e| self.match_entry(e) == wanted);
+        if entries.iter().any(|e| *e == PrincipalEntry::Everyone) {
+            return true;
+        }
+        match &self.kind {
+            CallerKind::Root => listed(PrincipalMatch::Account),
+            CallerKind::User { .. } | CallerKind::FederatedUser { .. } => {
+                listed(PrincipalMatch::Account) && listed(PrincipalMatch::Exact)
+            }
+            CallerKind::RoleSession { .. } => {
+                listed(PrincipalMatch::Account)
+                    && listed(PrincipalMatch::RoleOfSession)
+                    && listed(PrincipalMatch::Exact)
+            }
+            CallerKind::Service { .. } => listed(PrincipalMatch::Service),
+            CallerKind::Anonymous => false,
         }
     }
 }

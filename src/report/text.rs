@@ -37,13 +37,10 @@ pub fn outcome(c: &CheckResult) -> String {
     s
 }
 
-/// Why an implicit denial happened, in words that agree with AWS's message: an SCP level that
-/// allows nothing for the action is what AWS reports as an explicit SCP deny (decision A18).
+/// Why an implicit denial happened, in the words of AWS's message ("because no service control
+/// policy allows the ... action").
 fn denial_summary(d: &crate::engine::Denial) -> String {
-    match d.layer() {
-        PolicyType::Scp => "no service control policy allows it, which AWS reports as an explicit deny in a service control policy".to_string(),
-        t => format!("no {} allows it", t.aws_name()),
-    }
+    format!("no {} allows it", d.layer().aws_name())
 }
 
 /// The `check` report for one file.

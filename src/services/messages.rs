@@ -4,7 +4,7 @@
 //!
 //! Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html#access-denied-message-examples ;
-//! decisions A6, A12 and A18; the CloudTrail records of the KMS-permissions experiment
+//! decisions A6 and A12; the CloudTrail records of the KMS-permissions experiment
 //! (scenarios/kms-permissions-for-upload-and-download.json).
 
 use super::error::{ClientError, ErrorCode};
@@ -31,12 +31,12 @@ pub fn denial_message(caller: &Caller, action: &str, resource: &str, denial: &De
                 with_article(layer.aws_name())
             )
         }
-        // Decision A18: AWS words an SCP level that allows nothing for the action as an explicit
-        // SCP deny ("the message can say explicit deny even if the denial is implicit").
-        // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
-        Denial::Implicit {
-            missing: PolicyType::Scp,
-        } => "with an explicit deny in a service control policy".to_string(),
+        // An SCP level that allows nothing for the action is an implicit deny, and AWS's
+        // current troubleshooting pages word it as one: "because no service control policy
+        // allows the <action> action" (an older version of the IAM page said such a message
+        // could read as an explicit deny; the current IAM and S3 pages give both forms).
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html ;
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html#access-denied-message-examples
         Denial::Implicit { missing } => {
             format!(
                 "because no {} allows the {action} action",
