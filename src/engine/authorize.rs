@@ -968,14 +968,15 @@ fn same_account<O: Observer>(
         .resource
         .iter()
         .any(|h| h.principal == PrincipalMatch::RoleOfSession);
+    // A grant to the session's role would have sufficed but for the caps on it: name the cap.
     let missing = if trust && grants.resource.is_empty() {
         PolicyType::Trust
-    } else if trust && !grants.identity_ok {
-        PolicyType::Identity
     } else if role_grant && !grants.boundary_ok {
         PolicyType::PermissionsBoundary
     } else if role_grant && !grants.session_ok {
         PolicyType::Session
+    } else if trust && !grants.identity_ok {
+        PolicyType::Identity
     } else {
         grants.principal_side_gap()
     };

@@ -25,6 +25,13 @@ pub enum CallerKind {
     Service { name: String },
     /// An unsigned request.
     Anonymous,
+    /// The holder of a web identity token, calling `sts:AssumeRoleWithWebIdentity`. `provider`
+    /// is how trust policies name the token's provider: a built-in provider's name or the IAM
+    /// OIDC provider's ARN.
+    WebIdentity { name: String, provider: String },
+    /// The holder of a SAML assertion, calling `sts:AssumeRoleWithSAML`; `provider` is the SAML
+    /// provider's ARN.
+    Saml { name: String, provider: String },
 }
 
 /// The authenticated caller of one request.
@@ -43,7 +50,7 @@ pub struct Caller {
 /// Why a text does not name a caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallerError {
-    #[error("{0:?} is not a principal: expected an IAM user, role, assumed-role session, federated-user or root ARN, \"anonymous\", or a service principal such as \"s3.amazonaws.com\"")]
+    #[error("{0:?} is not a principal: expected an IAM user, role, assumed-role session, federated-user or root ARN, \"anonymous\", a service principal such as \"s3.amazonaws.com\", or the name of a web identity or SAML principal of the scenario")]
     NotAPrincipal(String),
     #[error("{0:?} is not a principal ARN: expected arn:aws:iam::ACCOUNT:root, :user/NAME, :role/NAME, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or :federated-user/NAME")]
     NotAPrincipalArn(String),
@@ -176,7 +183,10 @@ impl Caller {
     pub fn principal_arn(&self) -> Option<&str> {
         match &self.kind {
             CallerKind::RoleSession { role_arn, .. } => Some(role_arn),
-            CallerKind::Anonymous | CallerKind::Service { .. } => None,
+            CallerKind::Anonymous
+            | CallerKind::Service { .. }
+            | CallerKind::WebIdentity { .. }
+            | CallerKind::Saml { .. } => None,
             _ => self.arn.as_deref(),
         }
     }
@@ -185,8 +195,21 @@ impl Caller {
     pub fn is_iam_principal(&self) -> bool {
         !matches!(
             self.kind,
-            CallerKind::Anonymous | CallerKind::Service { .. }
+            CallerKind::Anonymous
+                | CallerKind::Service { .. }
+                | CallerKind::WebIdentity { .. }
+                | CallerKind::Saml { .. }
         )
+    }
+
+    /// A federated identity about to become a role: web identity or SAML.
+    pub fn federated(kind: CallerKind) -> Caller {
+        Caller {
+            kind,
+            arn: None,
+            account: None,
+            has_boundary: false,
+        }
     }
 
     /// Whether the caller is a service-linked role's session (SCPs do not apply to those).
@@ -203,7 +226,9 @@ impl Caller {
     pub fn display_arn(&self) -> std::sync::Arc<str> {
         match (&self.kind, &self.arn) {
             (CallerKind::Anonymous, _) => "anonymous".into(),
-            (CallerKind::Service { name }, _) => name.as_str().into(),
+            (CallerKind::Service { name }, _)
+            | (CallerKind::WebIdentity { name, .. }, _)
+            | (CallerKind::Saml { name, .. }, _) => name.as_str().into(),
             (_, Some(arn)) => arn.clone(),
             (_, None) => "".into(),
         }
@@ -239,6 +264,12 @@ impl Caller {
                 M::Exact
             }
             (PrincipalEntry::Service(s), CallerKind::Service { name }) if s == name => M::Service,
+            // A trust policy names a provider: a built-in one by its name (compared without
+            // case, as host names are), an IAM provider by its ARN.
+            (
+                PrincipalEntry::Federated(p),
+                CallerKind::WebIdentity { provider, .. } | CallerKind::Saml { provider, .. },
+            ) if p.eq_ignore_ascii_case(provider) => M::Exact,
             _ => M::None,
         }
     }
@@ -276,6 +307,9 @@ impl Caller {
             }
             CallerKind::Service { name } => format!("the service {name}"),
             CallerKind::Anonymous => "anonymous callers are never excluded".to_string(),
+            CallerKind::WebIdentity { name, .. } | CallerKind::Saml { name, .. } => {
+                format!("the federated identity {name}")
+            }
         }
     }
 
@@ -303,7 +337,9 @@ impl Caller {
                     && listed(PrincipalMatch::Exact)
             }
             CallerKind::Service { .. } => listed(PrincipalMatch::Service),
-            CallerKind::Anonymous => false,
+            CallerKind::Anonymous | CallerKind::WebIdentity { .. } | CallerKind::Saml { .. } => {
+                false
+            }
         }
     }
 }

@@ -100,6 +100,12 @@ pub enum IamEntity {
 }
 
 impl IamEntity {
+    /// The account field of an IAM or STS ARN, when it holds an account id.
+    pub fn account_of(arn: &str) -> Option<&str> {
+        let [_, _, service, _, account, _] = split_arn(arn)?;
+        (matches!(service, "iam" | "sts") && is_account_id(account)).then_some(account)
+    }
+
     /// Reads an IAM/STS principal ARN. `None` for any other text.
     pub fn parse(arn: &str) -> Option<IamEntity> {
         let [_, _, service, _, account, resource] = split_arn(arn)?;

@@ -16,7 +16,7 @@ pub use run::{run_batches, run_checks, run_scenario, CheckResult, ExpectationSta
 use crate::engine::{Caller, ContextValue, Outcome};
 use crate::json::SourceText;
 use crate::policy::{Policy, PolicyType};
-use crate::services::{Call, ErrorCode};
+use crate::services::{Call, ErrorCode, RoleParameters, StsCall};
 use crate::world::World;
 
 /// A loaded scenario file.
@@ -68,6 +68,20 @@ pub enum CheckKind {
         headers: Vec<(String, String)>,
         version_id: Option<String>,
     },
+    /// An `sts:AssumeRole*` call: a session of `role`, which later checks may name.
+    AssumeRole {
+        call: StsCall,
+        role: String,
+        parameters: RoleParameters,
+    },
+}
+
+impl CheckKind {
+    /// Whether running the check may change the world (calls do; authorizations do not), so
+    /// that it must run in order with the checks around it.
+    pub fn changes_world(&self) -> bool {
+        !matches!(self, CheckKind::Raw { .. })
+    }
 }
 
 /// Which layer a denial names, as an expectation states it.

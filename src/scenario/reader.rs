@@ -106,6 +106,36 @@ impl Reader {
         }
     }
 
+    /// An optional whole number field (seconds, counts) that fits in 32 bits.
+    pub fn opt_u32(&mut self, obj: Obj<'_>, path: &JsonPath, key: &str) -> Option<u32> {
+        let n = obj.node.get(key)?;
+        match &n.value {
+            Value::Number(text) => match text.parse::<u32>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    self.error(
+                        &path.key(key),
+                        n,
+                        format!(
+                            "expected a whole number from 0 to {}, found {text}",
+                            u32::MAX
+                        ),
+                    );
+                    None
+                }
+            },
+            Value::Null => None,
+            _ => {
+                self.error(
+                    &path.key(key),
+                    n,
+                    format!("expected a number, found {}", n.kind()),
+                );
+                None
+            }
+        }
+    }
+
     /// An optional array field: its elements with their paths.
     pub fn opt_array<'n>(
         &mut self,

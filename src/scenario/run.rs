@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use super::{Check, CheckKind, Expectation, Scenario};
 use crate::engine::{Caller, CallerKind, StatementRef};
 use crate::services::{
-    authorize_with, call_with, Authorization, CallOutcome, CallRequest, RequestOptions,
+    assume_role_with, authorize_with, call_with, AssumeRoleRequest, Authorization, CallOutcome,
+    CallRequest, RequestOptions,
 };
 use crate::world::{ContextCache, World};
 
@@ -66,7 +67,7 @@ pub fn run_batches(
     let mut pending: Vec<CheckResult> = Vec::new();
     let mut at = 0;
     while at < checks.len() {
-        if let CheckKind::Call { .. } = checks[at].kind {
+        if checks[at].kind.changes_world() {
             let w = working.get_or_insert_with(|| world.clone());
             pending.push(call_check(w, &checks[at], explain, &mut cache));
             if pending.len() >= batch {
@@ -77,7 +78,7 @@ pub fn run_batches(
         }
         let end = checks[at..]
             .iter()
-            .position(|c| matches!(c.kind, CheckKind::Call { .. }))
+            .position(|c| c.kind.changes_world())
             .map_or(checks.len(), |p| at + p);
         for part in checks[at..end].chunks(batch) {
             pending.extend(raw_checks(working.as_ref().unwrap_or(world), part, explain));
@@ -166,27 +167,44 @@ fn call_check(
     explain: bool,
     cache: &mut ContextCache,
 ) -> CheckResult {
-    let CheckKind::Call {
-        call,
-        bucket,
-        key,
-        headers,
-        version_id,
-    } = &check.kind
-    else {
-        return raw_check(world, check, explain, cache);
+    let options = options(check, explain);
+    let outcome = match &check.kind {
+        CheckKind::Call {
+            call,
+            bucket,
+            key,
+            headers,
+            version_id,
+        } => {
+            let request = CallRequest {
+                call: *call,
+                caller: check.caller.as_deref(),
+                bucket,
+                key,
+                headers,
+                version_id: version_id.as_deref(),
+                options,
+            };
+            call_with(world, &request, cache)
+        }
+        CheckKind::AssumeRole {
+            call,
+            role,
+            parameters,
+        } => {
+            let request = AssumeRoleRequest {
+                call: *call,
+                caller: check.caller.as_deref().unwrap_or(&ANONYMOUS),
+                role,
+                parameters,
+                options,
+            };
+            assume_role_with(world, &request, cache)
+        }
+        // A raw check changes nothing, so it may run on the working world too.
+        CheckKind::Raw { .. } => return raw_check(world, check, explain, cache),
     };
-    // (A raw check changes nothing, so it may run on the working world too.)
-    let request = CallRequest {
-        call: *call,
-        caller: check.caller.as_deref(),
-        bucket,
-        key,
-        headers,
-        version_id: version_id.as_deref(),
-        options: options(check, explain),
-    };
-    result(check, call_with(world, &request, cache))
+    result(check, outcome)
 }
 
 fn result(check: &Check, outcome: CallOutcome) -> CheckResult {

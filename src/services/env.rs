@@ -56,6 +56,11 @@ impl<'a> Env<'a> {
         self.options.vpc_endpoint.and_then(|e| world.endpoint(e))
     }
 
+    /// Drops the base contexts built so far: the world changed what they describe.
+    pub fn forget_contexts(&mut self) {
+        self.cache.clear();
+    }
+
     /// The context keys AWS fills in for a request, from the cache (see
     /// [`ContextCache::context`]).
     pub fn base_context(&mut self, world: &World, request: &BaseRequest<'_>) -> Context {

@@ -13,6 +13,14 @@ pub enum ErrorCode {
     /// An ACL on a bucket whose ACLs are disabled (BucketOwnerEnforced).
     AccessControlListNotSupported,
     InvalidArgument,
+    /// A request S3 refuses as malformed (e.g. a canned ACL together with grant headers).
+    InvalidRequest,
+    /// HTTP 405: a request S3 no longer supports (e-mail grantees in ACLs).
+    MethodNotAllowed,
+    /// STS: a web identity token or SAML assertion it does not accept.
+    InvalidIdentityToken,
+    /// STS: a parameter out of its bounds (a session name, a duration).
+    ValidationError,
     NoSuchBucket,
     NoSuchKey,
     /// A HEAD request for a key that does not exist (no body, only the status).
@@ -39,11 +47,15 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::AccessDenied,
         ErrorCode::AccessDeniedException,
         ErrorCode::AccessControlListNotSupported,
         ErrorCode::InvalidArgument,
+        ErrorCode::InvalidRequest,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::InvalidIdentityToken,
+        ErrorCode::ValidationError,
         ErrorCode::NoSuchBucket,
         ErrorCode::NoSuchKey,
         ErrorCode::NotFound,
@@ -71,6 +83,10 @@ impl ErrorCode {
             ErrorCode::AccessDeniedException => "AccessDeniedException",
             ErrorCode::AccessControlListNotSupported => "AccessControlListNotSupported",
             ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::InvalidRequest => "InvalidRequest",
+            ErrorCode::MethodNotAllowed => "MethodNotAllowed",
+            ErrorCode::InvalidIdentityToken => "InvalidIdentityToken",
+            ErrorCode::ValidationError => "ValidationError",
             ErrorCode::NoSuchBucket => "NoSuchBucket",
             ErrorCode::NoSuchKey => "NoSuchKey",
             ErrorCode::NotFound => "NotFound",

@@ -40,10 +40,12 @@ mod replication;
 pub mod request;
 pub mod s3;
 mod step;
+pub mod sts;
 
 pub use error::{ClientError, ErrorCode};
 pub use outcome::{Answer, CallOutcome, Step, StepKind, StepOutcome};
 pub use request::{Authorization, Call, CallRequest, RequestOptions};
+pub use sts::{AssumeRoleRequest, RoleParameters, StsCall};
 
 use env::Env;
 
@@ -72,7 +74,24 @@ pub fn call_with(
     s3::run(world, &mut env, request)
 }
 
+/// Runs an `sts:AssumeRole*` call, with a cache of base contexts the caller keeps between
+/// requests on the same world. A call that goes through records its session in the world.
+pub fn assume_role_with(
+    world: &mut World,
+    request: &AssumeRoleRequest<'_>,
+    cache: &mut ContextCache,
+) -> CallOutcome {
+    let mut env = Env::new(request.options, cache);
+    sts::run(world, &mut env, request)
+}
+
 impl World {
+    /// Runs an `sts:AssumeRole*` call and records the session it creates (see
+    /// [`assume_role_with`]).
+    pub fn assume_role(&mut self, request: &AssumeRoleRequest<'_>) -> CallOutcome {
+        assume_role_with(self, request, &mut ContextCache::default())
+    }
+
     /// Decides one authorization: may this caller perform this action on this resource?
     pub fn authorize(&self, request: &Authorization<'_>) -> CallOutcome {
         authorize_with(self, request, &mut ContextCache::default())

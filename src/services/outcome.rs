@@ -24,6 +24,12 @@ pub enum StepKind {
     KmsEncrypt,
     /// S3 assumes the bucket's replication role.
     AssumeRole,
+    /// A check STS makes before authorizing: the request's parameters, the identity provider
+    /// and the token's audience.
+    StsRequestCheck,
+    /// STS authorizes the caller's `sts:AssumeRole*` request, or `sts:TagSession` /
+    /// `sts:SetSourceIdentity` on the role.
+    StsAuthorization,
 }
 
 /// How one step ended. The variants cannot contradict each other: a step either passed the

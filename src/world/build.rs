@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use super::key_policies::{aws_managed_s3_key_policy, default_key_policy};
 use super::{
-    Bucket, Encryption, Endpoint, Key, KeyManager, KeyState, Named, ObjectOwnership, OtherResource,
-    Principal, PublicAccessBlock, RequestTime, World, AWS_S3_ALIAS,
+    Bucket, Encryption, Endpoint, FederatedPrincipal, IdentityProvider, Key, KeyManager, KeyState,
+    Named, ObjectOwnership, OtherResource, Principal, PublicAccessBlock, RequestTime, Session,
+    World, AWS_S3_ALIAS,
 };
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
 use crate::policy::model::Policy;
@@ -17,6 +18,8 @@ use crate::policy::model::Policy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Arn,
+    Name,
+    MaxSessionDuration,
     Account,
     Aliases,
     Members,
@@ -47,6 +50,12 @@ pub enum WorldError {
     NotAnAlias(String),
     #[error("expected a 12-digit account id, found {0:?}")]
     NotAnAccount(String),
+    #[error("{0:?} cannot name a web identity or SAML principal: a name is not an ARN, \"anonymous\" or a service principal (ending in .amazonaws.com)")]
+    NotAFederatedName(String),
+    #[error("a role's max_session_duration is 3600 to 43200 seconds, found {0}")]
+    MaxSessionDuration(u32),
+    #[error(transparent)]
+    Provider(#[from] super::federation::ProviderError),
     /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html
     #[error("bucket {0} replicates, so its versioning must be on (\"versioning\": true)")]
     ReplicationNeedsVersioning(String),
@@ -79,13 +88,16 @@ impl WorldError {
             WorldError::TrustPolicyOnUser => Field::TrustPolicy,
             WorldError::NotAnAlias(_) => Field::Aliases,
             WorldError::NotAnAccount(_) => Field::Account,
+            WorldError::NotAFederatedName(_) => Field::Name,
+            WorldError::MaxSessionDuration(_) => Field::MaxSessionDuration,
             WorldError::ReplicationNeedsVersioning(_) => Field::Replication,
             WorldError::ForeignObjectOwner { object, .. } => Field::ObjectOwner(*object),
             WorldError::UnknownObjectKey { object, .. } => Field::ObjectEncryption(*object),
             WorldError::NotAUserOrRole(_)
             | WorldError::Duplicate(_)
             | WorldError::NotAKeyArn(_)
-            | WorldError::IncompleteKeyArn(_) => Field::Arn,
+            | WorldError::IncompleteKeyArn(_)
+            | WorldError::Provider(_) => Field::Arn,
         }
     }
 }
@@ -104,6 +116,9 @@ impl World {
             resources: Named::default(),
             organization: None,
             endpoints: Named::default(),
+            identity_providers: Named::default(),
+            federated: Named::default(),
+            sessions: Named::default(),
             names: super::NameIndex::default(),
         }
     }
@@ -141,6 +156,42 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Adds an IAM OIDC or SAML identity provider.
+    pub fn add_identity_provider(&mut self, provider: IdentityProvider) -> Result<(), WorldError> {
+        if self.identity_providers.contains_key(provider.arn()) {
+            return Err(WorldError::Duplicate(provider.arn().to_string()));
+        }
+        self.identity_providers
+            .insert(provider.arn().to_string(), provider);
+        Ok(())
+    }
+
+    /// Adds the holder of a web identity token or SAML assertion, named as checks name them.
+    pub fn add_federated_principal(
+        &mut self,
+        principal: FederatedPrincipal,
+    ) -> Result<(), WorldError> {
+        let name = principal.name.as_str();
+        if name.is_empty()
+            || name.starts_with("arn:")
+            || name == "anonymous"
+            || name.ends_with(".amazonaws.com")
+            || name.ends_with(".amazonaws.com.cn")
+        {
+            return Err(WorldError::NotAFederatedName(name.to_string()));
+        }
+        if self.federated.contains_key(name) {
+            return Err(WorldError::Duplicate(name.to_string()));
+        }
+        self.federated.insert(name.to_string(), principal);
+        Ok(())
+    }
+
+    /// Records a role session a call created, replacing an earlier one of the same ARN.
+    pub fn add_session(&mut self, session: Session) {
+        self.sessions.insert(session.arn.clone(), session);
     }
 
     /// Adds a KMS key.
@@ -221,6 +272,11 @@ impl World {
     }
 }
 
+/// A role's maximum session duration unless it says otherwise, and the range IAM accepts.
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+pub const MAX_SESSION_DURATION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43200;
+
 impl Principal {
     /// A user or role with no policies yet.
     pub fn new(arn: &str) -> Result<Principal, WorldError> {
@@ -238,7 +294,17 @@ impl Principal {
             trust: None,
             tags: Vec::new(),
             unique_id: None,
+            max_session_duration: DEFAULT_MAX_SESSION_DURATION,
         })
+    }
+
+    /// Sets a role's maximum session duration.
+    pub fn set_max_session_duration(&mut self, seconds: u32) -> Result<(), WorldError> {
+        if !MAX_SESSION_DURATION_RANGE.contains(&seconds) {
+            return Err(WorldError::MaxSessionDuration(seconds));
+        }
+        self.max_session_duration = seconds;
+        Ok(())
     }
 
     /// Gives a role its trust policy.

@@ -102,6 +102,11 @@ impl ContextCache {
     /// cache stops growing and contexts are built afresh.
     const LIMIT: usize = 64;
 
+    /// Forgets every context: the world changed what they describe.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The base context of a request, built once per distinct key. `via_s3` is set for a KMS
     /// request that S3 makes on the caller's behalf for a bucket in that Region: the context
     /// then also holds the keys such a request always carries.
@@ -199,7 +204,16 @@ impl World {
             CallerKind::RoleSession { .. } | CallerKind::FederatedUser { .. }
         ) {
             ctx.set("aws:TokenIssueTime", clock.iso());
-            ctx.set("aws:MultiFactorAuthPresent", "false");
+            // Identities federated through OIDC or SAML carry no MFA keys.
+            // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-multifactorauthpresent
+            let federated = caller
+                .arn
+                .as_deref()
+                .and_then(|a| self.sessions.get(a))
+                .is_some_and(|s| s.federated);
+            if !federated {
+                ctx.set("aws:MultiFactorAuthPresent", "false");
+            }
         }
         ctx.set("aws:CurrentTime", clock.iso());
         ctx.set("aws:EpochTime", clock.epoch());
@@ -266,6 +280,9 @@ impl World {
                 ctx.set("aws:PrincipalServiceName", name.as_str());
                 return;
             }
+            // Someone outside IAM presenting a token or assertion: their keys come from the
+            // credential (set by the STS call), none describe an IAM principal.
+            CallerKind::WebIdentity { .. } | CallerKind::Saml { .. } => return,
             _ => caller.account.clone().unwrap_or_default(),
         };
         let principal = self.principal_of(caller);
@@ -294,12 +311,32 @@ impl World {
                 ctx.set("aws:PrincipalType", "FederatedUser");
                 ctx.set("aws:userid", format!("{account}:{name}"));
             }
-            CallerKind::Anonymous | CallerKind::Service { .. } => {}
+            CallerKind::Anonymous
+            | CallerKind::Service { .. }
+            | CallerKind::WebIdentity { .. }
+            | CallerKind::Saml { .. } => {}
         }
-        if let Some(p) = principal {
-            for (k, v) in &p.tags {
-                ctx.set(format!("aws:PrincipalTag/{k}"), v.as_str());
+        // A session an STS call created carries its own tags (the role's, overridden by the
+        // session tags), its source identity and the federated claims that stay in a session.
+        let session = match &caller.kind {
+            CallerKind::RoleSession { .. } => {
+                caller.arn.as_deref().and_then(|a| self.sessions.get(a))
             }
+            _ => None,
+        };
+        let tags = match (session, principal) {
+            (Some(s), _) => s.tags.as_slice(),
+            (None, Some(p)) => p.tags.as_slice(),
+            (None, None) => &[],
+        };
+        for (k, v) in tags {
+            ctx.set(format!("aws:PrincipalTag/{k}"), v.as_str());
+        }
+        if let Some(s) = session {
+            if let Some(identity) = &s.source_identity {
+                ctx.set("aws:SourceIdentity", identity.as_str());
+            }
+            ctx.apply(&s.federated_keys);
         }
         if let (Some(org), Some(placement)) = (&self.organization, self.org_member(&account)) {
             if let Some(id) = &org.id {

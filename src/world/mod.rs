@@ -21,12 +21,16 @@ use crate::policy::model::Policy;
 pub mod acl;
 pub mod build;
 pub mod context;
+pub mod federation;
 pub mod key_policies;
 pub mod public_access;
 pub mod resource_side;
 
 pub use build::{WorldError, WorldErrors};
 pub use context::{BaseRequest, ContextCache, RequestTime};
+pub use federation::{
+    FederatedCredential, FederatedPrincipal, IdentityProvider, Session, SessionRequest,
+};
 pub use resource_side::ResourceSide;
 
 /// An IAM user or role.
@@ -42,6 +46,8 @@ pub struct Principal {
     pub tags: Vec<(String, String)>,
     /// The unique id (`AIDA...`, `AROA...`) behind `aws:userid`, when the scenario gives it.
     pub unique_id: Option<String>,
+    /// A role's maximum session duration in seconds (3600 to 43200).
+    pub max_session_duration: u32,
 }
 
 /// A server-side encryption algorithm, as the `x-amz-server-side-encryption` header and the
@@ -359,6 +365,12 @@ pub struct World {
     pub resources: Named<OtherResource>,
     pub organization: Option<Organization>,
     pub endpoints: Named<Endpoint>,
+    /// IAM OIDC and SAML providers, by ARN.
+    pub identity_providers: Named<IdentityProvider>,
+    /// Holders of web identity tokens and SAML assertions, by name.
+    pub federated: Named<FederatedPrincipal>,
+    /// Role sessions created by `sts:AssumeRole*` calls, by session ARN.
+    pub sessions: Named<Session>,
     /// Roles by account and name, keys by account, Region and id or alias.
     pub(crate) names: NameIndex,
 }
@@ -481,6 +493,22 @@ impl World {
     /// Reads a principal as a check names it: a role named by ARN stands for one of its sessions;
     /// a session of a declared role gets the role's full ARN (with path) as `aws:PrincipalArn`.
     pub fn caller(&self, text: &str) -> Result<Caller, CallerError> {
+        if let Some(f) = self.federated.get(text) {
+            // The provider is known once the call names its role (an IAM provider is the role
+            // account's); until then the caller is the credential's holder.
+            let name = f.name.clone();
+            let kind = match &f.credential {
+                FederatedCredential::WebIdentity { provider, .. } => CallerKind::WebIdentity {
+                    name,
+                    provider: provider.clone(),
+                },
+                FederatedCredential::Saml { provider, .. } => CallerKind::Saml {
+                    name,
+                    provider: provider.clone(),
+                },
+            };
+            return Ok(Caller::federated(kind));
+        }
         let mut caller = Caller::parse(text)?;
         if let Some(p) = self.principal_of(&caller) {
             let p_arn = p.arn.clone();

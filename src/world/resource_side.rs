@@ -21,6 +21,18 @@ const RCP_SERVICES: [&str; 10] = [
     "aoss",
 ];
 
+/// Whether a role's trust policy governs the action: the `sts:AssumeRole*` calls and the
+/// permissions a session's creation also needs on the role.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required ;
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html
+fn is_trust_action(action: &str) -> bool {
+    action
+        .get(..14)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sts:assumerole"))
+        || action.eq_ignore_ascii_case("sts:TagSession")
+        || action.eq_ignore_ascii_case("sts:SetSourceIdentity")
+}
+
 /// The resource side of a request, as the world knows it.
 #[derive(Debug, Clone)]
 pub struct ResourceSide<'w> {
@@ -98,11 +110,7 @@ impl World {
                     side.aws_managed_key = k.manager == KeyManager::Aws;
                 }
             }
-            "iam"
-                if action
-                    .get(..14)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("sts:assumerole")) =>
-            {
+            "iam" if is_trust_action(action) => {
                 side.rules = ResourceRules::RoleTrust;
                 side.policy = self
                     .principal(resource)
@@ -231,6 +239,15 @@ impl World {
         } else {
             None
         };
+        // A session an STS call created keeps the session policy it was given, unless the
+        // request names one itself.
+        let session_policy = session_policy.or_else(|| {
+            let arn = caller.arn.as_deref()?;
+            matches!(caller.kind, CallerKind::RoleSession { .. })
+                .then(|| self.sessions.get(arn))
+                .flatten()
+                .and_then(|s| s.policy.as_deref())
+        });
         PolicySet {
             identity: principal.map_or(&[][..], |p| p.identity.as_slice()),
             boundary: principal.and_then(|p| p.boundary.as_deref()),

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
 use super::Loader;
-use crate::engine::{Caller, ContextValue, Outcome};
+use crate::engine::{Caller, CallerKind, ContextValue, Outcome};
 use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, Value};
-use crate::policy::arn::split_arn;
+use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::PolicyType;
 use crate::services::s3::headers::KNOWN_HEADERS;
-use crate::services::{Call, ErrorCode};
+use crate::services::{Call, ErrorCode, RoleParameters, StsCall};
 use crate::world::World;
 
-const CHECK_FIELDS: [&str; 14] = [
+const CHECK_FIELDS: [&str; 22] = [
     "name",
     "principal",
     "call",
@@ -29,7 +29,30 @@ const CHECK_FIELDS: [&str; 14] = [
     "vpc_endpoint",
     "session_policy",
     "expect",
+    "role",
+    "session_name",
+    "tags",
+    "transitive_tag_keys",
+    "source_identity",
+    "external_id",
+    "duration_seconds",
+    "policy",
 ];
+
+/// Fields of an `sts:AssumeRole*` check only.
+const STS_FIELDS: [&str; 8] = [
+    "role",
+    "session_name",
+    "tags",
+    "transitive_tag_keys",
+    "source_identity",
+    "external_id",
+    "duration_seconds",
+    "policy",
+];
+
+/// Fields of an S3 call only.
+const S3_CALL_FIELDS: [&str; 4] = ["bucket", "key", "headers", "version_id"];
 
 const EXPECT_FIELDS: [&str; 7] = [
     "allowed",
@@ -133,11 +156,14 @@ impl Loader {
                 ..
             }
         );
+        if let Some(c) = &caller {
+            self.caller_fits(c, &kind, obj, path);
+        }
         if principal.is_none() && needs_principal {
             self.r
                 .error(path, node, "missing required field \"principal\"");
         }
-        let context = self.context(obj, path);
+        let context = self.context_map(obj, path, "context");
         let vpc_endpoint = self.r.opt_str(obj, path, "vpc_endpoint");
         if let Some(e) = &vpc_endpoint {
             if world.endpoint(e).is_none() {
@@ -174,6 +200,35 @@ impl Loader {
             expect,
             line,
         })
+    }
+
+    /// A web identity or SAML principal can only present its credential to the matching STS
+    /// call, and those calls take no other caller.
+    fn caller_fits(&mut self, caller: &Caller, kind: &CheckKind, obj: Obj<'_>, path: &JsonPath) {
+        let expected = match kind {
+            CheckKind::AssumeRole { call, .. } if call.is_federated() => Some(*call),
+            _ => None,
+        };
+        let presents = match &caller.kind {
+            CallerKind::WebIdentity { .. } => Some(StsCall::AssumeRoleWithWebIdentity),
+            CallerKind::Saml { .. } => Some(StsCall::AssumeRoleWithSaml),
+            _ => None,
+        };
+        let message = match (presents, expected) {
+            (Some(p), Some(e)) if p == e => return,
+            (None, None) => return,
+            (Some(p), _) => format!(
+                "{caller} is a federated principal: it can only be the principal of a {} call",
+                p.name()
+            ),
+            (None, Some(e)) => format!(
+                "{} is called by a principal declared with \"kind\": \"{}\" (named by its \"name\"), not by {caller}",
+                e.name(),
+                if e == StsCall::AssumeRoleWithSaml { "saml" } else { "web_identity" }
+            ),
+        };
+        let node = obj.node.get("principal").unwrap_or(obj.node);
+        self.r.error(&path.key("principal"), node, message);
     }
 
     /// The check's principal, resolved against the world once per distinct principal.
@@ -219,7 +274,7 @@ impl Loader {
                 format!("expected an ARN or \"*\", found {resource:?}"),
             );
         }
-        for k in ["bucket", "key", "headers", "version_id"] {
+        for k in S3_CALL_FIELDS.iter().chain(&STS_FIELDS) {
             if let Some(n) = node.get(k) {
                 self.r.error(&path.key(k), n, format!("\"{k}\" belongs to \"call\" checks; a raw check names \"action\" and \"resource\""));
             }
@@ -241,20 +296,37 @@ impl Loader {
         world: &World,
     ) -> Option<CheckKind> {
         let node = obj.node;
+        if let Some(sts) = StsCall::parse(name) {
+            return self.assume_role(obj, path, sts);
+        }
         let Some(call) = Call::parse(name) else {
+            let names: Vec<&str> = Call::ALL
+                .map(|c| c.name())
+                .into_iter()
+                .chain(StsCall::ALL.map(|c| c.name()))
+                .collect();
             self.r.diags.push(
                 Diagnostic::new(
                     &path.key("call"),
                     node.get("call").unwrap_or(node).span,
                     format!(
                         "unknown call {name:?}; expected one of {}",
-                        Call::ALL.map(|c| c.name()).join(", ")
+                        names.join(", ")
                     ),
                 )
-                .with_suggestion(crate::json::suggest(name, Call::ALL.map(|c| c.name()))),
+                .with_suggestion(crate::json::suggest(name, names.iter().copied())),
             );
             return None;
         };
+        for k in STS_FIELDS {
+            if let Some(n) = node.get(k) {
+                self.r.error(
+                    &path.key(k),
+                    n,
+                    format!("\"{k}\" belongs to sts:AssumeRole* calls"),
+                );
+            }
+        }
         let bucket = self.r.req_str(obj, path, "bucket").unwrap_or_default();
         if !bucket.is_empty() && world.bucket(&bucket).is_none() {
             self.r.error(
@@ -292,6 +364,72 @@ impl Loader {
         })
     }
 
+    /// `sts:AssumeRole*`: the role and the request's parameters.
+    fn assume_role(&mut self, obj: Obj<'_>, path: &JsonPath, call: StsCall) -> Option<CheckKind> {
+        let node = obj.node;
+        for k in S3_CALL_FIELDS
+            .iter()
+            .chain(&["resource", "resource_account"])
+        {
+            if let Some(n) = node.get(k) {
+                self.r.error(
+                    &path.key(k),
+                    n,
+                    format!("\"{k}\" does not belong to {} calls", call.name()),
+                );
+            }
+        }
+        let role = self.r.req_str(obj, path, "role")?;
+        if !matches!(IamEntity::parse(&role), Some(IamEntity::Role { .. })) {
+            self.r.error(
+                &path.key("role"),
+                node.get("role").unwrap_or(node),
+                format!("expected a role ARN (arn:aws:iam::ACCOUNT:role/NAME), found {role:?}"),
+            );
+        }
+        if call.is_federated() {
+            // The token or assertion carries these.
+            for k in [
+                "tags",
+                "transitive_tag_keys",
+                "source_identity",
+                "external_id",
+            ] {
+                if let Some(n) = node.get(k) {
+                    self.r.error(&path.key(k), n, format!("{} takes \"{k}\" from the principal's token or assertion (give it on the principal)", call.name()));
+                }
+            }
+        }
+        if call == StsCall::AssumeRoleWithSaml {
+            if let Some(n) = node.get("session_name") {
+                self.r.error(&path.key("session_name"), n, "sts:AssumeRoleWithSAML takes the session name from the assertion (the SAML principal's \"session_name\")");
+            }
+        }
+        let policy = match node.get("policy") {
+            Some(n) => self.policy(
+                n,
+                &path.key("policy"),
+                PolicyType::Session,
+                "session policy",
+            ),
+            None => None,
+        };
+        let parameters = RoleParameters {
+            session_name: self.r.opt_str(obj, path, "session_name"),
+            tags: self.r.opt_string_map(obj, path, "tags"),
+            transitive_tag_keys: self.r.opt_strings(obj, path, "transitive_tag_keys"),
+            source_identity: self.r.opt_str(obj, path, "source_identity"),
+            external_id: self.r.opt_str(obj, path, "external_id"),
+            duration_seconds: self.r.opt_u32(obj, path, "duration_seconds"),
+            policy,
+        };
+        Some(CheckKind::AssumeRole {
+            call,
+            role,
+            parameters,
+        })
+    }
+
     /// Request headers: only those iamsim models, so that a misspelt one is not ignored.
     fn headers(&mut self, obj: Obj<'_>, path: &JsonPath) -> Vec<(String, String)> {
         let headers = self.r.opt_string_map(obj, path, "headers");
@@ -315,17 +453,24 @@ impl Loader {
     }
 
     /// `context`: values over AWS's defaults; `null` removes a key.
-    fn context(&mut self, obj: Obj<'_>, path: &JsonPath) -> Vec<(String, ContextValue)> {
+    /// An object of condition-key values (a check's `context`, a token's `claims`): strings,
+    /// booleans and numbers as text, arrays as multi-valued keys, `null` as absent.
+    pub(super) fn context_map(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+    ) -> Vec<(String, ContextValue)> {
         let mut context = Vec::new();
-        let Some(cn) = obj.node.get("context") else {
+        let Some(cn) = obj.node.get(key) else {
             return context;
         };
-        let cp = path.key("context");
+        let cp = path.key(key);
         let Some(members) = cn.as_object() else {
             self.r.error(
                 &cp,
                 cn,
-                format!("expected an object of context keys, found {}", cn.kind()),
+                format!("expected an object of keys and values, found {}", cn.kind()),
             );
             return context;
         };
@@ -349,6 +494,23 @@ impl Loader {
             }
         }
         context
+    }
+
+    /// An object whose values are strings or arrays of strings (SAML attributes).
+    pub(super) fn string_lists(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        key: &str,
+    ) -> Vec<(String, Vec<String>)> {
+        self.context_map(obj, path, key)
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                ContextValue::Single(s) => Some((k, vec![s])),
+                ContextValue::Multi(m) => Some((k, m)),
+                ContextValue::Remove => None,
+            })
+            .collect()
     }
 
     fn expectation(&mut self, node: &Node, path: &JsonPath) -> Option<Expectation> {

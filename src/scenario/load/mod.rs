@@ -29,8 +29,10 @@ pub struct LoadError {
     pub problems: Vec<Problem>,
 }
 
-const TOP: [&str; 12] = [
+const TOP: [&str; 14] = [
     "description",
+    "identity_providers",
+    "canonical_ids",
     "region",
     "now",
     "principals",
@@ -262,19 +264,16 @@ impl Loader {
 
     /// Reports a world-building problem at the part of the declaration it is about.
     fn world_error(&mut self, error: &WorldError, path: &JsonPath, node: &Node) {
+        let named = |key: &str| (path.key(key), node.get(key).unwrap_or(node));
         let (path, node) = match error.field() {
-            Field::Arn => (path.key("arn"), node.get("arn").unwrap_or(node)),
-            Field::Account => (path.key("account"), node.get("account").unwrap_or(node)),
-            Field::Aliases => (path.key("aliases"), node.get("aliases").unwrap_or(node)),
-            Field::Members => (path.key("members"), node.get("members").unwrap_or(node)),
-            Field::TrustPolicy => (
-                path.key("trust_policy"),
-                node.get("trust_policy").unwrap_or(node),
-            ),
-            Field::Replication => (
-                path.key("replication"),
-                node.get("replication").unwrap_or(node),
-            ),
+            Field::Arn => named("arn"),
+            Field::Name => named("name"),
+            Field::Account => named("account"),
+            Field::Aliases => named("aliases"),
+            Field::Members => named("members"),
+            Field::TrustPolicy => named("trust_policy"),
+            Field::Replication => named("replication"),
+            Field::MaxSessionDuration => named("max_session_duration"),
             Field::ObjectOwner(i) | Field::ObjectEncryption(i) => {
                 let field = match error.field() {
                     Field::ObjectOwner(_) => "owner",
