@@ -860,6 +860,7 @@ fn evaluate(p: &Parsed, r: &Req, trace: bool) -> Decision {
         endpoint: None,
         grants: &[],
         acl: None,
+        bucket_acl: None,
     };
     let request = Request::new(
         &caller,

@@ -116,6 +116,8 @@ pub struct PolicySet<'a> {
     pub grants: &'a [Grant],
     /// An S3 object's ACL as an Allow-only policy: another resource-side grant.
     pub acl: Option<&'a Policy>,
+    /// The bucket's ACL as an Allow-only policy (listing, uploads, the bucket's ACL).
+    pub bucket_acl: Option<&'a Policy>,
 }
 
 impl<'a> PolicySet<'a> {
@@ -132,6 +134,7 @@ impl<'a> PolicySet<'a> {
             endpoint: None,
             grants: &[],
             acl: None,
+            bucket_acl: None,
         }
     }
 }
@@ -277,7 +280,7 @@ pub fn authorize<O: Observer>(request: &Request<'_>, set: &PolicySet<'_>, obs: &
     if let Some(p) = set.resource {
         scan(Layer::Resource, p, request, &action, obs, &mut hits);
     }
-    if let Some(p) = set.acl {
+    for p in [set.acl, set.bucket_acl].into_iter().flatten() {
         scan(Layer::Acl, p, request, &action, obs, &mut hits);
     }
     decide(request, set, &action, &hits, obs)

@@ -560,14 +560,7 @@ fn replica(
     } else {
         plan.object.acl.clone()
     };
-    let mut replica = StoredObject::new(
-        &destination.name,
-        &destination.account,
-        &plan.key,
-        encryption,
-        owner,
-        acl,
-    );
+    let mut replica = StoredObject::new(&destination.name, &plan.key, encryption, owner, acl);
     if tags_written {
         replica.tags = plan.object.tags.clone();
     }

@@ -14,10 +14,11 @@ pub enum Call {
     CreateMultipartUpload,
     ReplicateObject,
     GetObjectAttributes,
+    PutObjectAcl,
 }
 
 impl Call {
-    pub const ALL: [Call; 7] = [
+    pub const ALL: [Call; 8] = [
         Call::PutObject,
         Call::GetObject,
         Call::HeadObject,
@@ -25,6 +26,7 @@ impl Call {
         Call::CreateMultipartUpload,
         Call::ReplicateObject,
         Call::GetObjectAttributes,
+        Call::PutObjectAcl,
     ];
 
     /// The call as scenario files name it (`s3:PutObject`).
@@ -37,6 +39,7 @@ impl Call {
             Call::CreateMultipartUpload => "s3:CreateMultipartUpload",
             Call::ReplicateObject => "s3:ReplicateObject",
             Call::GetObjectAttributes => "s3:GetObjectAttributes",
+            Call::PutObjectAcl => "s3:PutObjectAcl",
         }
     }
 

@@ -52,6 +52,8 @@ pub enum WorldError {
     NotAnAccount(String),
     #[error("{0:?} cannot name a web identity or SAML principal: a name is not an ARN, \"anonymous\" or a service principal (ending in .amazonaws.com)")]
     NotAFederatedName(String),
+    #[error("a canonical user id is 64 hexadecimal characters, found {0:?}")]
+    NotACanonicalId(String),
     #[error("a role's max_session_duration is 3600 to 43200 seconds, found {0}")]
     MaxSessionDuration(u32),
     #[error(transparent)]
@@ -89,6 +91,7 @@ impl WorldError {
             WorldError::NotAnAlias(_) => Field::Aliases,
             WorldError::NotAnAccount(_) => Field::Account,
             WorldError::NotAFederatedName(_) => Field::Name,
+            WorldError::NotACanonicalId(_) => Field::Arn,
             WorldError::MaxSessionDuration(_) => Field::MaxSessionDuration,
             WorldError::ReplicationNeedsVersioning(_) => Field::Replication,
             WorldError::ForeignObjectOwner { object, .. } => Field::ObjectOwner(*object),
@@ -119,6 +122,7 @@ impl World {
             identity_providers: Named::default(),
             federated: Named::default(),
             sessions: Named::default(),
+            canonical_ids: rustc_hash::FxHashMap::default(),
             names: super::NameIndex::default(),
         }
     }
@@ -186,6 +190,19 @@ impl World {
             return Err(WorldError::Duplicate(name.to_string()));
         }
         self.federated.insert(name.to_string(), principal);
+        Ok(())
+    }
+
+    /// Declares an account's S3 canonical user id.
+    pub fn set_canonical_id(&mut self, account: &str, id: &str) -> Result<(), WorldError> {
+        if !is_account_id(account) {
+            return Err(WorldError::NotAnAccount(account.to_string()));
+        }
+        if !super::acl::is_canonical_id(id) {
+            return Err(WorldError::NotACanonicalId(id.to_string()));
+        }
+        self.canonical_ids
+            .insert(account.to_string(), id.to_ascii_lowercase());
         Ok(())
     }
 
@@ -402,6 +419,8 @@ impl Bucket {
             object_ownership: ObjectOwnership::BucketOwnerEnforced,
             replication: None,
             objects: Named::default(),
+            acl: super::acl::Acl::default(),
+            acl_policies: (None, None),
         })
     }
 }

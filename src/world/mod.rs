@@ -191,7 +191,7 @@ pub struct StoredObject {
     /// Set on replicas: the replication status AWS reports (`REPLICA`).
     pub replica: bool,
     /// What the object's ACL grants beyond its owner's full control.
-    pub acl: acl::ObjectAcl,
+    pub acl: acl::Acl,
     /// The ACL as a policy (every grant), and without its public grants; built once.
     pub acl_policies: (Option<Arc<Policy>>, Option<Arc<Policy>>),
 }
@@ -200,28 +200,35 @@ impl StoredObject {
     /// A new object in `bucket`, owned by `owner`, with the ACL its upload set.
     pub fn new(
         bucket_name: &str,
-        bucket_account: &str,
         key: &str,
         encryption: Encryption,
         owner: String,
-        acl: acl::ObjectAcl,
+        acl: acl::Acl,
     ) -> StoredObject {
-        // Most objects' ACLs grant nothing beyond the owner's own full control.
-        let acl_policies = if acl == acl::ObjectAcl::default() {
-            (None, None)
-        } else {
-            acl.policies(bucket_account, &format!("arn:aws:s3:::{bucket_name}/{key}"))
-        };
-        StoredObject {
+        let mut object = StoredObject {
             key: key.to_string(),
             encryption,
             owner,
             tags: Vec::new(),
             encryption_context: Vec::new(),
             replica: false,
-            acl,
-            acl_policies,
-        }
+            acl: acl::Acl::default(),
+            acl_policies: (None, None),
+        };
+        object.set_acl(bucket_name, acl);
+        object
+    }
+
+    /// Replaces the object's ACL (an upload's, or PutObjectAcl's).
+    pub fn set_acl(&mut self, bucket_name: &str, acl: acl::Acl) {
+        // Most objects' ACLs grant nothing beyond the owner's own full control.
+        self.acl_policies = if acl.is_empty() {
+            (None, None)
+        } else {
+            let arn = format!("arn:aws:s3:::{bucket_name}/{}", self.key);
+            acl.policies(acl::AclTarget::Object(&arn))
+        };
+        self.acl = acl;
     }
 }
 
@@ -239,9 +246,23 @@ pub struct Bucket {
     pub replication: Option<Replication>,
     /// The objects, by key, in the order they were written.
     pub objects: Named<StoredObject>,
+    /// What the bucket's ACL grants beyond its owner's full control.
+    pub acl: acl::Acl,
+    /// The bucket ACL as a policy (every grant), and without its public grants.
+    pub acl_policies: (Option<Arc<Policy>>, Option<Arc<Policy>>),
 }
 
 impl Bucket {
+    /// Sets the bucket's ACL.
+    pub fn set_acl(&mut self, acl: acl::Acl) {
+        self.acl_policies = if acl.is_empty() {
+            (None, None)
+        } else {
+            acl.policies(acl::AclTarget::Bucket(&self.name))
+        };
+        self.acl = acl;
+    }
+
     pub fn arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.name)
     }
@@ -371,6 +392,8 @@ pub struct World {
     pub federated: Named<FederatedPrincipal>,
     /// Role sessions created by `sts:AssumeRole*` calls, by session ARN.
     pub sessions: Named<Session>,
+    /// S3 canonical user ids the scenario declares, by account.
+    pub canonical_ids: rustc_hash::FxHashMap<String, String>,
     /// Roles by account and name, keys by account, Region and id or alias.
     pub(crate) names: NameIndex,
 }
@@ -432,6 +455,13 @@ impl Default for World {
     fn default() -> World {
         World::new("us-east-1")
     }
+}
+
+/// The canonical user id iamsim gives an account the scenario gives none.
+fn derived_canonical_id(account: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(account.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The alias of the AWS managed key S3 uses.
@@ -572,6 +602,52 @@ impl World {
         self.names.add_key(&key);
         self.keys.insert(arn.clone(), key);
         arn
+    }
+
+    /// The S3 canonical user id of an account: the declared one, else one derived from the
+    /// account id (the hex SHA-256 of its 12 digits; AWS's own ids are opaque).
+    pub fn canonical_id(&self, account: &str) -> String {
+        match self.canonical_ids.get(account) {
+            Some(id) => id.clone(),
+            None => derived_canonical_id(account),
+        }
+    }
+
+    /// The account a canonical user id stands for: a declared id, or the derived id of an
+    /// account the world knows.
+    pub fn account_of_canonical_id(&self, id: &str) -> Option<String> {
+        let id = id.to_ascii_lowercase();
+        if let Some((account, _)) = self.canonical_ids.iter().find(|(_, c)| **c == id) {
+            return Some(account.clone());
+        }
+        self.known_accounts()
+            .into_iter()
+            .find(|a| !self.canonical_ids.contains_key(*a) && derived_canonical_id(a) == id)
+            .map(str::to_string)
+    }
+
+    /// Every account the world names: principals', buckets', keys', and the organization's.
+    fn known_accounts(&self) -> Vec<&str> {
+        let mut accounts: Vec<&str> = self
+            .principals
+            .values()
+            .map(|p| p.account.as_str())
+            .chain(self.buckets.values().map(|b| b.account.as_str()))
+            .chain(
+                self.buckets
+                    .values()
+                    .flat_map(|b| b.objects.values().map(|o| o.owner.as_str())),
+            )
+            .chain(self.keys.values().map(|k| k.account.as_str()))
+            .chain(
+                self.organization
+                    .iter()
+                    .flat_map(|o| o.accounts.keys().map(String::as_str)),
+            )
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
     }
 
     /// The organization placement of a member account (not the management account).

@@ -44,6 +44,8 @@ pub struct ResourceSide<'w> {
     pub aws_managed_key: bool,
     /// The grants of the object's ACL, in a bucket whose ACLs are enabled.
     pub acl: Option<&'w Policy>,
+    /// The grants of the bucket's ACL, in a bucket whose ACLs are enabled.
+    pub bucket_acl: Option<&'w Policy>,
     /// What the world decided about the resource side, for explanations.
     pub notes: Vec<String>,
 }
@@ -82,6 +84,7 @@ impl World {
             grants: &[],
             aws_managed_key: false,
             acl: None,
+            bucket_acl: None,
             notes: Vec::new(),
         };
         let Some([_, _, service, _, account, rest]) = fields else {
@@ -154,16 +157,24 @@ impl World {
         let object = crate::policy::arn::after(rest, b'/').and_then(|key| b.object(key));
         let owner = object.map(|o| o.owner.as_str());
         if b.object_ownership != ObjectOwnership::BucketOwnerEnforced {
-            side.acl = object.and_then(|o| {
-                    if b.public_access_block.ignore_public_acls {
-                        if o.acl.is_public() {
-                            side.notes.push("Block Public Access (IgnorePublicAcls): the object's public ACL grants are ignored".to_string());
-                        }
-                        o.acl_policies.1.as_deref()
-                    } else {
-                        o.acl_policies.0.as_deref()
+            let ignore_public = b.public_access_block.ignore_public_acls;
+            let mut pick = |acl: &crate::world::acl::Acl,
+                            policies: &'a (
+                Option<std::sync::Arc<Policy>>,
+                Option<std::sync::Arc<Policy>>,
+            ),
+                            what: &str| {
+                if ignore_public {
+                    if acl.is_public() {
+                        side.notes.push(format!("Block Public Access (IgnorePublicAcls): the {what}'s public ACL grants are ignored"));
                     }
-                });
+                    policies.1.as_deref()
+                } else {
+                    policies.0.as_deref()
+                }
+            };
+            side.acl = object.and_then(|o| pick(&o.acl, &o.acl_policies, "object"));
+            side.bucket_acl = pick(&b.acl, &b.acl_policies, "bucket");
         }
         // An object owned by another account than the bucket owner is judged in
         // the object's context: the bucket owner can only deny it (bucket-policy
@@ -259,6 +270,7 @@ impl World {
             endpoint: endpoint.map(|e| e.policy.as_deref()),
             grants: side.grants,
             acl: side.acl,
+            bucket_acl: side.bucket_acl,
         }
     }
 }

@@ -6,13 +6,16 @@ use super::Loader;
 use crate::json::{Diagnostic, JsonPath, Node};
 use crate::policy::arn::IamEntity;
 use crate::policy::PolicyType;
-use crate::world::acl::{ObjectAcl, CANNED_ACLS};
+use crate::world::acl::{
+    is_canonical_id, Acl, AclGrant, Grantee, Permission, BUCKET_CANNED_ACLS, CANNED_ACLS,
+};
 use crate::world::{
     Bucket, Encryption, ObjectOwnership, PublicAccessBlock, Replication, ReplicationRule,
-    SseAlgorithm, StoredObject,
+    SseAlgorithm, StoredObject, World,
 };
 
-const BUCKET_FIELDS: [&str; 10] = [
+const BUCKET_FIELDS: [&str; 11] = [
+    "acl",
     "name",
     "account",
     "region",
@@ -34,6 +37,10 @@ const OBJECT_FIELDS: [&str; 6] = [
     "acl",
 ];
 
+const GRANT_FIELDS: [&str; 2] = ["grantee", "permission"];
+
+const GRANTEE_FIELDS: [&str; 4] = ["id", "account", "uri", "emailAddress"];
+
 const PUBLIC_ACCESS_BLOCK_FIELDS: [&str; 4] = [
     "block_public_acls",
     "ignore_public_acls",
@@ -53,12 +60,8 @@ const RULE_FIELDS: [&str; 7] = [
 
 impl Loader {
     /// A bucket, as declared. The world checks it against S3's rules when it is added.
-    pub(super) fn bucket(
-        &mut self,
-        node: &Node,
-        path: &JsonPath,
-        default_region: &str,
-    ) -> Option<Bucket> {
+    pub(super) fn bucket(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Bucket> {
+        let default_region = world.region.as_str();
         let obj = self.r.object(node, path, &BUCKET_FIELDS)?;
         let name = self.r.req_str(obj, path, "name")?;
         let account = self.account(obj, path, "account", true)?;
@@ -105,8 +108,11 @@ impl Loader {
             Some(n) => self.replication(n, &path.key("replication")),
             None => None,
         };
+        if let Some(acl) = self.acl(obj, path, &bucket.account, world, &BUCKET_CANNED_ACLS) {
+            bucket.set_acl(acl);
+        }
         for (op, on) in self.r.opt_array(obj, path, "objects") {
-            if let Some(object) = self.object(on, &op, &bucket) {
+            if let Some(object) = self.object(on, &op, &bucket, world) {
                 if bucket.object(&object.key).is_some() {
                     self.r.error(
                         &op.key("key"),
@@ -159,7 +165,13 @@ impl Loader {
 
     /// An object listed in a bucket: its encryption defaults to the bucket's, its owner to the
     /// bucket's account.
-    fn object(&mut self, node: &Node, path: &JsonPath, bucket: &Bucket) -> Option<StoredObject> {
+    fn object(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        bucket: &Bucket,
+        world: &World,
+    ) -> Option<StoredObject> {
         let obj = self.r.object(node, path, &OBJECT_FIELDS)?;
         let key = self.r.req_str(obj, path, "key")?;
         let encryption = match obj.node.get("encryption") {
@@ -171,31 +183,120 @@ impl Loader {
         let owner = self
             .account(obj, path, "owner", false)
             .unwrap_or_else(|| bucket.account.clone());
-        let acl = self.canned_acl(obj, path).unwrap_or_default();
-        let mut object =
-            StoredObject::new(&bucket.name, &bucket.account, &key, encryption, owner, acl);
+        let acl = self
+            .acl(obj, path, &bucket.account, world, &CANNED_ACLS)
+            .unwrap_or_default();
+        let mut object = StoredObject::new(&bucket.name, &key, encryption, owner, acl);
         object.tags = self.r.opt_string_map(obj, path, "tags");
         object.encryption_context = self.r.opt_string_map(obj, path, "encryption_context");
         Some(object)
     }
 
-    fn canned_acl(&mut self, obj: Obj<'_>, path: &JsonPath) -> Option<ObjectAcl> {
-        let canned = self.r.opt_str(obj, path, "acl")?;
-        let acl = ObjectAcl::canned(&canned);
-        if acl.is_none() {
-            self.r.diags.push(
-                Diagnostic::new(
-                    &path.key("acl"),
-                    obj.node.get("acl").unwrap_or(obj.node).span,
-                    format!(
-                        "unknown canned ACL {canned:?}; expected one of {}",
-                        CANNED_ACLS.join(", ")
-                    ),
-                )
-                .with_suggestion(crate::json::suggest(&canned, CANNED_ACLS)),
-            );
+    /// An `acl`: a canned ACL's name (one of `canned`), or `{"grants": [...]}`.
+    fn acl(
+        &mut self,
+        obj: Obj<'_>,
+        path: &JsonPath,
+        bucket_owner: &str,
+        world: &World,
+        canned: &[&str],
+    ) -> Option<Acl> {
+        let node = obj.node.get("acl")?;
+        let path = path.key("acl");
+        if let Some(name) = node.as_str() {
+            let acl = canned
+                .contains(&name)
+                .then(|| Acl::canned(name, bucket_owner))
+                .flatten();
+            if acl.is_none() {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        &path,
+                        node.span,
+                        format!(
+                            "unknown canned ACL {name:?}; expected one of {}",
+                            canned.join(", ")
+                        ),
+                    )
+                    .with_suggestion(crate::json::suggest(name, canned.iter().copied())),
+                );
+            }
+            return acl;
         }
-        acl
+        let acl_obj = self.r.object(node, &path, &["grants"])?;
+        let mut grants = Vec::new();
+        for (gp, gn) in self.r.opt_array(acl_obj, &path, "grants") {
+            if let Some(grant) = self.acl_grant(gn, &gp, world) {
+                grants.push(grant);
+            }
+        }
+        Some(Acl { grants })
+    }
+
+    /// `{"grantee": {"id" | "account" | "uri": ...}, "permission": ...}`.
+    fn acl_grant(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<AclGrant> {
+        let obj = self.r.object(node, path, &GRANT_FIELDS)?;
+        let names = Permission::ALL.map(Permission::as_str);
+        let permission = self.one_of(obj, path, "permission", &names, Permission::parse);
+        if obj.node.get("permission").is_none() {
+            self.r
+                .error(path, node, "missing required field \"permission\"");
+        }
+        let Some(gn) = obj.node.get("grantee") else {
+            self.r
+                .error(path, node, "missing required field \"grantee\"");
+            return None;
+        };
+        let gp = path.key("grantee");
+        let go = self.r.object(gn, &gp, &GRANTEE_FIELDS)?;
+        let given: Vec<&str> = GRANTEE_FIELDS
+            .into_iter()
+            .filter(|f| go.node.get(f).is_some())
+            .collect();
+        let grantee = match given.as_slice() {
+            ["id"] => {
+                let id = self.r.req_str(go, &gp, "id")?;
+                if !is_canonical_id(&id) {
+                    self.r.error(
+                        &gp.key("id"),
+                        gn.get("id").unwrap_or(gn),
+                        format!("a canonical user id is 64 hexadecimal characters, found {id:?}"),
+                    );
+                    return None;
+                }
+                match world.account_of_canonical_id(&id) {
+                    Some(account) => Grantee::Account(account),
+                    None => Grantee::UnknownCanonicalUser(id.to_ascii_lowercase()),
+                }
+            }
+            ["account"] => Grantee::Account(self.account(go, &gp, "account", true)?),
+            ["uri"] => {
+                let uri = self.r.req_str(go, &gp, "uri")?;
+                match Grantee::group(&uri) {
+                    Some(g) => g,
+                    None => {
+                        self.r.error(&gp.key("uri"), gn.get("uri").unwrap_or(gn), format!("unknown group {uri:?}; expected http://acs.amazonaws.com/groups/global/AllUsers, http://acs.amazonaws.com/groups/global/AuthenticatedUsers or http://acs.amazonaws.com/groups/s3/LogDelivery"));
+                        return None;
+                    }
+                }
+            }
+            ["emailAddress"] => {
+                self.r.error(&gp.key("emailAddress"), gn.get("emailAddress").unwrap_or(gn), "S3 no longer accepts e-mail grantees (since 1 October 2025): name the account by \"id\" (its canonical user id) or \"account\"");
+                return None;
+            }
+            _ => {
+                self.r.error(
+                    &gp,
+                    gn,
+                    "a grantee has exactly one of \"id\" (a canonical user id), \"account\" or \"uri\" (a group)",
+                );
+                return None;
+            }
+        };
+        Some(AclGrant {
+            grantee,
+            permission: permission?,
+        })
     }
 
     fn replication(&mut self, node: &Node, path: &JsonPath) -> Option<Replication> {

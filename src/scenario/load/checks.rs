@@ -355,6 +355,13 @@ impl Loader {
         {
             self.r.error(&path.key("headers"), node, "s3:CopyObject reads its source from headers[\"x-amz-copy-source\"] (\"bucket/key\")");
         }
+        let sets_acl = headers.iter().any(|(k, _)| {
+            k.eq_ignore_ascii_case("x-amz-acl")
+                || k.to_ascii_lowercase().starts_with("x-amz-grant-")
+        });
+        if call == Call::PutObjectAcl && !sets_acl {
+            self.r.error(&path.key("headers"), node, "s3:PutObjectAcl sets the ACL of headers[\"x-amz-acl\"] or the x-amz-grant-* headers; give one");
+        }
         Some(CheckKind::Call {
             call,
             bucket,

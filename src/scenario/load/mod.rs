@@ -262,6 +262,25 @@ impl Loader {
         found
     }
 
+    /// `canonical_ids`: account id -> S3 canonical user id.
+    fn canonical_ids(&mut self, obj: Obj<'_>, world: &mut World) {
+        let p = JsonPath::root();
+        let Some(node) = obj.node.get("canonical_ids") else {
+            return;
+        };
+        let path = p.key("canonical_ids");
+        let ids = self.r.opt_string_map(obj, &p, "canonical_ids");
+        for (account, id) in ids {
+            if let Err(e) = world.set_canonical_id(&account, &id) {
+                let at = node
+                    .as_object()
+                    .and_then(|m| m.iter().find(|m| m.name == account))
+                    .map_or(node, |m| &m.value);
+                self.r.error(&path.key(&account), at, e.to_string());
+            }
+        }
+    }
+
     /// Reports a world-building problem at the part of the declaration it is about.
     fn world_error(&mut self, error: &WorldError, path: &JsonPath, node: &Node) {
         let named = |key: &str| (path.key(key), node.get(key).unwrap_or(node));
@@ -311,6 +330,7 @@ impl Loader {
                 ),
             }
         }
+        self.canonical_ids(obj, &mut world);
         self.principals(obj, &mut world);
         for (kp, kn) in self.r.opt_array(obj, &p, "keys") {
             if let Some(key) = self.key(kn, &kp) {
@@ -320,7 +340,7 @@ impl Loader {
             }
         }
         for (bp, bn) in self.r.opt_array(obj, &p, "buckets") {
-            if let Some(bucket) = self.bucket(bn, &bp, &world.region.clone()) {
+            if let Some(bucket) = self.bucket(bn, &bp, &world) {
                 if let Err(errors) = world.add_bucket(bucket) {
                     for e in &errors.0 {
                         self.world_error(e, &bp, bn);

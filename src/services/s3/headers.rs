@@ -101,15 +101,6 @@ pub const GRANT_HEADERS: [&str; 5] = [
     "x-amz-grant-full-control",
 ];
 
-/// An ACL a request sets: a canned ACL, or explicit grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AclHeader<'a> {
-    /// `x-amz-acl`.
-    Canned(&'a str),
-    /// The first `x-amz-grant-*` header, with its value.
-    Grant(&'static str, &'a str),
-}
-
 /// A call's request headers, read once into a slot per header iamsim knows (names compare
 /// without regard to case, as HTTP's do). Headers it does not know are not read; the scenario
 /// loader refuses them.
@@ -139,30 +130,6 @@ impl<'a> Headers<'a> {
     /// A header's value; `name` is one of [`KNOWN_HEADERS`], in lower case.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.slots[slot(name)?]
-    }
-
-    /// The ACL the request sets, if any.
-    pub fn acl(&self) -> Option<AclHeader<'a>> {
-        if let Some(canned) = self.get("x-amz-acl") {
-            return Some(AclHeader::Canned(canned));
-        }
-        GRANT_HEADERS
-            .iter()
-            .find_map(|h| self.get(h).map(|v| AclHeader::Grant(h, v)))
-    }
-
-    /// Whether the ACL header grants to everyone or to every AWS account.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
-    pub fn has_public_acl(&self) -> bool {
-        let canned = matches!(
-            self.get("x-amz-acl"),
-            Some("public-read" | "public-read-write" | "authenticated-read")
-        );
-        let grant = GRANT_HEADERS.iter().filter_map(|h| self.get(h)).any(|v| {
-            v.contains("acs.amazonaws.com/groups/global/AllUsers")
-                || v.contains("acs.amazonaws.com/groups/global/AuthenticatedUsers")
-        });
-        canned || grant
     }
 
     /// Whether the request sets tags (`x-amz-tagging`).

@@ -6,6 +6,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
 
+mod acl;
 mod copy;
 pub mod encryption;
 pub mod headers;
@@ -192,6 +193,9 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
         )
         .map(|()| None),
         Call::CopyObject => copy::copy(world, env, request, &headers, caller, &mut steps),
+        Call::PutObjectAcl => {
+            acl::put_object_acl(world, env, request, &headers, caller, &mut steps)
+        }
         Call::ReplicateObject => return super::replication::run(world, env, request),
     };
     // A refused KMS request reaches an S3 client as a plain Access Denied (A6), unless the

@@ -2,8 +2,9 @@
 //! the checks S3 makes before authorizing, the S3 authorizations, the KMS data-key request S3
 //! makes for the caller, and the object as it is stored.
 
+use super::acl;
 use super::encryption::{self, Plan};
-use super::headers::{AclHeader, Headers};
+use super::headers::Headers;
 use super::{object_arn, push, s3_step, S3Request, Stored};
 use crate::engine::Caller;
 use crate::services::env::Env;
@@ -12,7 +13,7 @@ use crate::services::kms::{self, KmsRequest, Operation};
 use crate::services::outcome::{Step, StepKind};
 use crate::services::request::{Call, CallRequest};
 use crate::services::step::rejected;
-use crate::world::acl::ObjectAcl;
+use crate::world::acl::Acl;
 use crate::world::{Bucket, Encryption, ObjectOwnership, StoredObject, World};
 
 /// Runs a write. Returns the object to store when every step went through.
@@ -40,7 +41,28 @@ pub(super) fn write(
         ));
     };
     let resource = object_arn(&bucket.name, request.key);
-    if let Some(refusal) = request_checks(bucket, caller, headers, &resource) {
+    let acl = match acl::requested(world, bucket, headers) {
+        Ok(acl) => acl,
+        Err(e) => {
+            steps.push(rejected(
+                StepKind::S3RequestCheck,
+                "S3 reads the ACL the request sets".to_string(),
+                "s3:PutObject",
+                &resource,
+                caller,
+                e.clone(),
+            ));
+            return Err(e);
+        }
+    };
+    if let Some(refusal) = acl::check(
+        bucket,
+        caller,
+        headers,
+        acl.as_ref(),
+        "s3:PutObject",
+        &resource,
+    ) {
         let error = refusal.outcome.error().cloned();
         steps.push(refusal);
         return Err(error.unwrap_or_else(ClientError::access_denied));
@@ -72,6 +94,7 @@ pub(super) fn write(
         resource: &resource,
         headers,
         plan: &plan,
+        acl: acl.as_ref(),
         extra_context: &extra_context,
     };
     if !authorize_write(world, env, &write, steps) {
@@ -108,6 +131,8 @@ struct Write<'a> {
     resource: &'a std::sync::Arc<str>,
     headers: &'a Headers<'a>,
     plan: &'a Plan,
+    /// The ACL the request sets, if any.
+    acl: Option<&'a Acl>,
     /// Encryption-context pairs from `x-amz-server-side-encryption-context`.
     extra_context: &'a [(String, String)],
 }
@@ -131,53 +156,6 @@ impl Write<'_> {
     }
 }
 
-/// The checks S3 makes before authorizing a write (HTTP 400/403, not policy decisions).
-fn request_checks(
-    bucket: &Bucket,
-    caller: &Caller,
-    headers: &Headers<'_>,
-    resource: &str,
-) -> Option<Step> {
-    let refuse = |title: &str, error: ClientError| {
-        Some(rejected(
-            StepKind::S3RequestCheck,
-            title.to_string(),
-            "s3:PutObject",
-            resource,
-            caller,
-            error,
-        ))
-    };
-    // With ACLs disabled only the bucket-owner-full-control canned ACL is accepted.
-    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html
-    if let Some(acl) = headers.acl() {
-        if bucket.object_ownership == ObjectOwnership::BucketOwnerEnforced
-            && acl != AclHeader::Canned("bucket-owner-full-control")
-        {
-            return refuse(
-                "Object Ownership: the bucket has ACLs disabled (BucketOwnerEnforced)",
-                ClientError::new(
-                    ErrorCode::AccessControlListNotSupported,
-                    "The bucket does not allow ACLs",
-                ),
-            );
-        }
-    }
-    if bucket.public_access_block.block_public_acls && headers.has_public_acl() {
-        return refuse(
-            "Block Public Access (BlockPublicAcls) refuses a public ACL",
-            ClientError::new(
-                ErrorCode::AccessDenied,
-                format!(
-                    "User: {} is not authorized to perform: s3:PutObject on resource: \"{resource}\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access",
-                    caller.display_arn()
-                ),
-            ),
-        );
-    }
-    None
-}
-
 /// The S3 authorizations of the write: `s3:PutObject`, and `s3:PutObjectAcl` /
 /// `s3:PutObjectTagging` when the request also sets an ACL or tags.
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
@@ -195,11 +173,7 @@ fn authorize_write(world: &World, env: &mut Env<'_>, w: &Write<'_>, steps: &mut 
         return false;
     }
     let companions = [
-        (
-            w.headers.acl().is_some(),
-            "an ACL header",
-            "s3:PutObjectAcl",
-        ),
+        (w.acl.is_some(), "an ACL header", "s3:PutObjectAcl"),
         (w.headers.has_tags(), "x-amz-tagging", "s3:PutObjectTagging"),
     ];
     for (present, header, action) in companions {
@@ -279,7 +253,7 @@ fn stored_object(env: &mut Env<'_>, w: &Write<'_>) -> Stored {
     let owner = match bucket.object_ownership {
         ObjectOwnership::BucketOwnerEnforced => &bucket.account,
         ObjectOwnership::BucketOwnerPreferred
-            if w.headers.acl() == Some(AclHeader::Canned("bucket-owner-full-control")) =>
+            if w.headers.get("x-amz-acl") == Some("bucket-owner-full-control") =>
         {
             &bucket.account
         }
@@ -288,21 +262,14 @@ fn stored_object(env: &mut Env<'_>, w: &Write<'_>) -> Stored {
     env.note(|| format!("{} is stored, owned by account {owner}", w.resource));
     // An upload's ACL counts only where the bucket's ACLs are enabled.
     let acl = match bucket.object_ownership {
-        ObjectOwnership::BucketOwnerEnforced => ObjectAcl::default(),
-        _ => ObjectAcl::from_headers(|h| w.headers.get(h).map(str::to_string)),
+        ObjectOwnership::BucketOwnerEnforced => Acl::default(),
+        _ => w.acl.cloned().unwrap_or_default(),
     };
     let encryption = match w.plan.kms_key() {
         Some(_) => w.plan.encryption.clone(),
         None => Encryption::sse_s3(),
     };
-    let mut object = StoredObject::new(
-        &bucket.name,
-        &bucket.account,
-        w.key,
-        encryption,
-        owner.to_string(),
-        acl,
-    );
+    let mut object = StoredObject::new(&bucket.name, w.key, encryption, owner.to_string(), acl);
     object.tags = w.headers.tags();
     object.encryption_context = w.extra_context.to_vec();
     Stored {
