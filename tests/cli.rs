@@ -123,6 +123,35 @@ fn bad_input_lists_every_problem_with_its_place() {
 }
 
 #[test]
+fn bad_access_points_acls_and_federated_principals_are_named_with_their_place() {
+    let text = r#"{
+  "principals": [{"kind": "web_identity", "name": "gha", "claims": {"sub": "repo:o/r:ref:refs/heads/main", "aud": "sts.amazonaws.com"}}],
+  "buckets": [{"name": "b", "account": "111122223333", "object_ownership": "ObjectWriter",
+    "acl": {"grants": [{"grantee": {"id": "79a59df9"}, "permission": "READ"}]}}],
+  "checks": [{"name": "through an access point of a bucket never declared",
+    "principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject",
+    "resource": "arn:aws:s3:us-east-1:111122223333:accesspoint/nowhere/object/k"}]
+}"#;
+    let bad = temp_file("wider-world.json", text);
+    let (code, out, err) = iamsim(&["check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(
+        err.contains("wider-world.json:2:18: principals[0]: missing required field \"provider\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("buckets[0].acl.grants[0].grantee.id: a canonical user id is 64 hexadecimal characters, found \"79a59df9\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("checks[0].resource: no access point \"arn:aws:s3:us-east-1:111122223333:accesspoint/nowhere\" is declared"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eval_answers_a_question_without_a_scenario() {
     let policy = temp_file(
         "policy.json",

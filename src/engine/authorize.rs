@@ -91,6 +91,12 @@ pub enum ResourceRules {
     /// An S3 object or bucket. `allows_apply` is false for an object owned by another account
     /// than the bucket owner: bucket-policy Allows then do not reach it (its Denies still do).
     S3 { allows_apply: bool },
+    /// The bucket side of a request through an S3 access point: the caller's own side was
+    /// authorized against the access point, so across accounts the bucket's grant alone
+    /// decides; within the bucket owner's account the usual rules apply. `allows_apply` as for
+    /// [`ResourceRules::S3`].
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html
+    AccessPointBucket { allows_apply: bool },
     /// A KMS key: the key policy must allow, directly or by delegating to the account; grants.
     KmsKey,
     /// `sts:AssumeRole*` on a role: the trust policy must name the caller (or its account).
@@ -602,6 +608,20 @@ fn decide<'p, O: Observer>(
     }
     match set.rules {
         ResourceRules::KmsKey => kms_key(request, action, &grants, &mut notes),
+        ResourceRules::AccessPointBucket { .. } if !grants.same_account => {
+            bucket_behind_access_point(set, &grants, &mut notes)
+        }
+        // Within the bucket owner's account the bucket's side is allowed as any request is;
+        // when nothing allows it, what is missing is the bucket's grant (the caller's own
+        // side was allowed for the access point).
+        ResourceRules::AccessPointBucket { .. } => {
+            match same_account(set, &grants, request.caller, &mut notes) {
+                Decision::Denied(Denial::Implicit {
+                    missing: PolicyType::Identity,
+                }) => implicit(resource_type(set)),
+                decision => decision,
+            }
+        }
         ResourceRules::RoleTrust | ResourceRules::Standard | ResourceRules::S3 { .. } => {
             if grants.same_account {
                 same_account(set, &grants, request.caller, &mut notes)
@@ -720,6 +740,9 @@ impl<'h, 'p> Grants<'h, 'p> {
         // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
         let resource = match set.rules {
             ResourceRules::S3 {
+                allows_apply: false,
+            }
+            | ResourceRules::AccessPointBucket {
                 allows_apply: false,
             } => allows(hits, Layer::Acl).collect(),
             _ => allows(hits, Layer::Resource)
@@ -1007,6 +1030,27 @@ fn cross_account<O: Observer>(
         grants.principal_side_gap()
     };
     notes.add(|| explain_missing(missing, false));
+    implicit(missing)
+}
+
+/// The bucket of another account behind an access point: the caller's side was allowed for
+/// the access point; the bucket's own grant must allow it too.
+fn bucket_behind_access_point<O: Observer>(
+    set: &PolicySet<'_>,
+    grants: &Grants<'_, '_>,
+    notes: &mut Notes<'_, O>,
+) -> Decision {
+    if !grants.resource.is_empty() {
+        notes.add(|| {
+            "through an access point: the bucket's policy allows the request for the bucket owner"
+                .to_string()
+        });
+        return allowed(refs(&grants.resource));
+    }
+    let missing = resource_type(set);
+    notes.add(|| {
+        "through an access point: the bucket owner's policy must allow the request too, and it does not".to_string()
+    });
     implicit(missing)
 }
 

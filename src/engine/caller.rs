@@ -323,7 +323,7 @@ impl Caller {
             return false;
         }
         let listed = |wanted: PrincipalMatch| entries.iter().any(|e| self.match_entry(e) == wanted);
-        if entries.iter().any(|e| *e == PrincipalEntry::Everyone) {
+        if entries.contains(&PrincipalEntry::Everyone) {
             return true;
         }
         match &self.kind {

@@ -11,6 +11,8 @@ pub struct Env<'a> {
     cache: &'a mut ContextCache,
     /// Notes about the whole call (which key encrypts, what was stored); kept when explaining.
     pub notes: Vec<String>,
+    /// The ARN of the S3 access point the current S3 request goes through.
+    pub access_point: Option<String>,
 }
 
 impl<'a> Env<'a> {
@@ -19,6 +21,7 @@ impl<'a> Env<'a> {
             options,
             cache,
             notes: Vec::new(),
+            access_point: None,
         }
     }
 

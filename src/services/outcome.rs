@@ -13,6 +13,8 @@ pub enum StepKind {
     Authorization,
     /// S3 authorizes an action on a bucket or object for the caller.
     S3Authorization,
+    /// S3 authorizes a request through an access point against the access point's policy.
+    S3AccessPointAuthorization,
     /// A check S3 makes before authorizing: request headers, Object Ownership, Block Public
     /// Access, HTTPS for SSE-KMS, the key a request names.
     S3RequestCheck,

@@ -21,6 +21,7 @@ use crate::world::{
     BaseRequest, Bucket, Encryption, ObjectOwnership, ReplicationRule, SseAlgorithm, StoredObject,
     World,
 };
+use std::borrow::Cow;
 
 /// A replication that did not happen: the failure reason S3 reports, and why.
 fn failure(reason: ErrorCode, why: impl std::fmt::Display) -> ClientError {
@@ -273,7 +274,7 @@ fn read_source(
     let title = || "the replication role reads the source version".to_string();
     let read = S3Request {
         caller: role,
-        action: "s3:GetObjectVersionForReplication",
+        action: Cow::Borrowed("s3:GetObjectVersionForReplication"),
         bucket: source,
         resource: &source_arn,
         headers: &no_headers,
@@ -281,13 +282,13 @@ fn read_source(
         existing_tags: &object.tags,
         title: &title,
     };
-    let step = s3_step(world, env, read);
+    let step = s3_step(world, env, read.clone());
     require(steps, step, ErrorCode::SrcGetObjectNotPermitted)?;
     let mut replicate_tags = !object.tags.is_empty();
     if replicate_tags {
         let title = || "the replication role reads the source version's tags".to_string();
         let tagging = S3Request {
-            action: "s3:GetObjectVersionTagging",
+            action: Cow::Borrowed("s3:GetObjectVersionTagging"),
             title: &title,
             ..read
         };
@@ -429,7 +430,7 @@ fn write_replica(
     };
     let write = S3Request {
         caller: role,
-        action: "s3:ReplicateObject",
+        action: Cow::Borrowed("s3:ReplicateObject"),
         bucket: destination,
         resource: &destination_arn,
         headers: &headers,
@@ -437,14 +438,14 @@ fn write_replica(
         existing_tags: &[],
         title: &title,
     };
-    let step = s3_step(world, env, write);
+    let step = s3_step(world, env, write.clone());
     require(steps, step, ErrorCode::DstPutObjectNotPermitted)?;
     let enforced = destination.object_ownership == ObjectOwnership::BucketOwnerEnforced;
     if plan.rule.owner_override && !enforced {
         let title =
             || "owner override: the replica is to belong to the destination's owner".to_string();
         let override_owner = S3Request {
-            action: "s3:ObjectOwnerOverrideToBucketOwner",
+            action: Cow::Borrowed("s3:ObjectOwnerOverrideToBucketOwner"),
             resolved_key_id: None,
             title: &title,
             ..write
@@ -459,7 +460,7 @@ fn write_replica(
     }
     let title = || "the replication role writes the replica's tags".to_string();
     let tagging = S3Request {
-        action: "s3:ReplicateTags",
+        action: Cow::Borrowed("s3:ReplicateTags"),
         resolved_key_id: None,
         title: &title,
         ..write

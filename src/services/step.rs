@@ -44,7 +44,7 @@ pub fn authorize(world: &World, env: &Env<'_>, step: AuthStep<'_>) -> Step {
 }
 
 /// [`authorize`] with the resource side already found.
-fn authorize_on<'w>(
+pub(super) fn authorize_on<'w>(
     world: &'w World,
     env: &Env<'_>,
     step: AuthStep<'w>,
@@ -156,6 +156,9 @@ pub fn authorize_request(
     env: &mut Env<'_>,
     request: &Authorization<'_>,
 ) -> CallOutcome {
+    if let Some(outcome) = super::s3::access_point::authorize_request(world, env, request) {
+        return outcome;
+    }
     let Authorization {
         caller,
         action,

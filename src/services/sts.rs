@@ -138,17 +138,15 @@ pub(super) fn run(
     request: &AssumeRoleRequest<'_>,
 ) -> CallOutcome {
     let mut steps = Vec::new();
-    let presented = match present(world, env, request) {
+    let presented =
+        present(world, env, request).and_then(|p| check_duration(world, request, &p).map(|()| p));
+    let presented = match presented {
         Ok(p) => p,
-        Err(refusal) => {
-            steps.push(refusal);
+        Err(error) => {
+            steps.push(refusal(request, error));
             return CallOutcome::new(steps, None, std::mem::take(&mut env.notes));
         }
     };
-    if let Err(refusal) = check_duration(world, request, &presented) {
-        steps.push(refusal);
-        return CallOutcome::new(steps, None, std::mem::take(&mut env.notes));
-    }
     if !authorize_all(world, env, request, &presented, &mut steps) {
         return CallOutcome::new(steps, None, std::mem::take(&mut env.notes));
     }
@@ -172,11 +170,9 @@ fn refusal(request: &AssumeRoleRequest<'_>, error: ClientError) -> Step {
     )
 }
 
-fn validation(request: &AssumeRoleRequest<'_>, message: impl Into<String>) -> Step {
-    refusal(
-        request,
-        ClientError::new(ErrorCode::ValidationError, message),
-    )
+/// A parameter out of its bounds.
+fn invalid(message: impl Into<String>) -> ClientError {
+    ClientError::new(ErrorCode::ValidationError, message)
 }
 
 /// `[\w+=,.@-]{2,64}`: session names and source identities.
@@ -193,14 +189,14 @@ fn present(
     world: &World,
     env: &mut Env<'_>,
     request: &AssumeRoleRequest<'_>,
-) -> Result<Presented, Step> {
+) -> Result<Presented, ClientError> {
     let role_account = match IamEntity::parse(request.role) {
         Some(IamEntity::Role { account, .. }) => account,
         _ => {
-            return Err(validation(
-                request,
-                format!("RoleArn must be an IAM role ARN, found {:?}", request.role),
-            ))
+            return Err(invalid(format!(
+                "RoleArn must be an IAM role ARN, found {:?}",
+                request.role
+            )))
         }
     };
     let parameters = request.parameters;
@@ -224,28 +220,22 @@ fn present(
                 ),
             ),
         };
-        return Err(refusal(request, ClientError::new(code, message)));
+        return Err(ClientError::new(code, message));
     }
     if let Some(identity) = &presented.source_identity {
         if !is_session_name(identity) || identity.starts_with("aws:") {
-            return Err(refusal(
-                request,
-                ClientError::new(
-                    if request.call.is_federated() {
-                        ErrorCode::InvalidIdentityToken
-                    } else {
-                        ErrorCode::ValidationError
-                    },
-                    "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"",
-                ),
+            return Err(ClientError::new(
+                if request.call.is_federated() {
+                    ErrorCode::InvalidIdentityToken
+                } else {
+                    ErrorCode::ValidationError
+                },
+                "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"",
             ));
         }
     }
     if presented.requested_tags.len() + presented.inherited_tags.len() > MAX_SESSION_TAGS {
-        return Err(validation(
-            request,
-            "a session carries at most 50 session tags",
-        ));
+        return Err(invalid("a session carries at most 50 session tags"));
     }
     // A chained request may not pass a tag whose key the calling session passes on as
     // transitive. AWS documents that the request fails, not its error code.
@@ -255,9 +245,7 @@ fn present(
             .iter()
             .any(|t| t.eq_ignore_ascii_case(k))
     }) {
-        return Err(validation(
-            request,
-            format!("the session tag {key:?} is a transitive tag of the calling session and cannot be set again (AWS documents that the request fails; iamsim reports it as ValidationError)"),
+        return Err(invalid(format!("the session tag {key:?} is a transitive tag of the calling session and cannot be set again (AWS documents that the request fails; iamsim reports it as ValidationError)"),
         ));
     }
     presented.requested_transitive = parameters.transitive_tag_keys.clone();
@@ -266,25 +254,19 @@ fn present(
 
 /// AssumeRole: the caller's own session, if an earlier call created it, passes on its
 /// transitive tags and source identity.
-fn from_caller(world: &World, request: &AssumeRoleRequest<'_>) -> Result<Presented, Step> {
+fn from_caller(world: &World, request: &AssumeRoleRequest<'_>) -> Result<Presented, ClientError> {
     let caller = request.caller;
     if !caller.is_iam_principal() {
-        return Err(refusal(
-            request,
-            ClientError::new(
-                ErrorCode::AccessDenied,
-                "sts:AssumeRole needs the credentials of an IAM user or role session",
-            ),
+        return Err(ClientError::new(
+            ErrorCode::AccessDenied,
+            "sts:AssumeRole needs the credentials of an IAM user or role session",
         ));
     }
     // Observed answer to a root user's AssumeRole.
     if caller.kind == CallerKind::Root {
-        return Err(refusal(
-            request,
-            ClientError::new(
-                ErrorCode::AccessDenied,
-                "Roles may not be assumed by root accounts.",
-            ),
+        return Err(ClientError::new(
+            ErrorCode::AccessDenied,
+            "Roles may not be assumed by root accounts.",
         ));
     }
     let parameters = request.parameters;
@@ -305,13 +287,11 @@ fn from_caller(world: &World, request: &AssumeRoleRequest<'_>) -> Result<Present
     // A source identity, once set, stays for the whole chain and cannot change.
     let source_identity = match (&inherited_identity, &parameters.source_identity) {
         (Some(had), Some(asked)) if had != asked => {
-            return Err(refusal(
-                request,
-                ClientError::new(
+            return Err(ClientError::new(
                     ErrorCode::AccessDenied,
                     format!("the calling session's source identity is {had:?}; a chained session keeps it and cannot set {asked:?}"),
                 ),
-            ))
+            )
         }
         (Some(had), _) => Some(had.clone()),
         (None, asked) => asked.clone(),
@@ -340,18 +320,15 @@ fn from_credential(
     env: &mut Env<'_>,
     request: &AssumeRoleRequest<'_>,
     role_account: &str,
-) -> Result<Presented, Step> {
+) -> Result<Presented, ClientError> {
     let name = match &request.caller.kind {
         CallerKind::WebIdentity { name, .. } | CallerKind::Saml { name, .. } => name.as_str(),
         _ => "",
     };
     let Some(principal) = world.federated.get(name) else {
-        return Err(refusal(
-            request,
-            ClientError::new(
-                ErrorCode::AccessDenied,
-                format!("{name:?} is not a web identity or SAML principal of the scenario"),
-            ),
+        return Err(ClientError::new(
+            ErrorCode::AccessDenied,
+            format!("{name:?} is not a web identity or SAML principal of the scenario"),
         ));
     };
     let (caller, session_name, request_keys, session_keys) =
@@ -360,7 +337,7 @@ fn from_credential(
                 FederatedCredential::WebIdentity { provider, claims },
                 StsCall::AssumeRoleWithWebIdentity,
             ) => {
-                let token = web_identity(world, request, role_account, provider, claims)?;
+                let token = web_identity(world, role_account, provider, claims)?;
                 env.note(|| format!("the token's provider is {}", token.provider_id));
                 let caller = Caller::federated(CallerKind::WebIdentity {
                     name: name.to_string(),
@@ -374,7 +351,7 @@ fn from_credential(
                 (caller, session_name, token.request_keys, token.session_keys)
             }
             (FederatedCredential::Saml { .. }, StsCall::AssumeRoleWithSaml) => {
-                let assertion = saml(world, request, role_account, principal)?;
+                let assertion = saml(world, role_account, principal)?;
                 let caller = Caller::federated(CallerKind::Saml {
                     name: name.to_string(),
                     provider: assertion.provider_arn,
@@ -387,15 +364,12 @@ fn from_credential(
                 )
             }
             _ => {
-                return Err(refusal(
-                    request,
-                    ClientError::new(
-                        ErrorCode::AccessDenied,
-                        format!(
-                            "{name} presents its credential with {}, not {}",
-                            principal.call_name(),
-                            request.call.name()
-                        ),
+                return Err(ClientError::new(
+                    ErrorCode::AccessDenied,
+                    format!(
+                        "{name} presents its credential with {}, not {}",
+                        principal.call_name(),
+                        request.call.name()
                     ),
                 ))
             }
@@ -428,11 +402,10 @@ const SESSION_CLAIMS: [&str; 6] = ["sub", "aud", "amr", "app_id", "user_id", "id
 
 fn web_identity(
     world: &World,
-    request: &AssumeRoleRequest<'_>,
     role_account: &str,
     provider: &str,
     claims: &[(String, ContextValue)],
-) -> Result<Token, Step> {
+) -> Result<Token, ClientError> {
     let host = provider.strip_prefix("https://").unwrap_or(provider);
     let claim = |name: &str| {
         claims
@@ -453,14 +426,9 @@ fn web_identity(
             let Some(IdentityProvider::Oidc { client_ids, .. }) =
                 world.identity_providers.get(&arn)
             else {
-                return Err(refusal(
-                    request,
-                    ClientError::new(
-                        ErrorCode::InvalidIdentityToken,
-                        format!(
-                            "No OpenIDConnect provider found in your account for https://{host}"
-                        ),
-                    ),
+                return Err(ClientError::new(
+                    ErrorCode::InvalidIdentityToken,
+                    format!("No OpenIDConnect provider found in your account for https://{host}"),
                 ));
             };
             // The audience is `azp` when the token has one, else `aud`.
@@ -471,9 +439,9 @@ fn web_identity(
                 ContextValue::Remove => false,
             });
             if !accepted {
-                return Err(refusal(
-                    request,
-                    ClientError::new(ErrorCode::InvalidIdentityToken, "Incorrect token audience"),
+                return Err(ClientError::new(
+                    ErrorCode::InvalidIdentityToken,
+                    "Incorrect token audience",
                 ));
             }
             arn
@@ -533,10 +501,9 @@ const NAME_ID_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:";
 
 fn saml(
     world: &World,
-    request: &AssumeRoleRequest<'_>,
     role_account: &str,
     principal: &FederatedPrincipal,
-) -> Result<Assertion, Step> {
+) -> Result<Assertion, ClientError> {
     let FederatedCredential::Saml {
         provider,
         sub,
@@ -563,22 +530,16 @@ fn saml(
         ..
     }) = found
     else {
-        return Err(refusal(
-            request,
-            ClientError::new(
-                ErrorCode::InvalidIdentityToken,
-                "Specified provider doesn't exist.",
-            ),
+        return Err(ClientError::new(
+            ErrorCode::InvalidIdentityToken,
+            "Specified provider doesn't exist.",
         ));
     };
     let issuer = issuer.as_deref().unwrap_or(provider_issuer);
     if issuer != provider_issuer {
-        return Err(refusal(
-            request,
-            ClientError::new(
-                ErrorCode::InvalidIdentityToken,
-                "Failed to assume role: Issuer not present in specified provider",
-            ),
+        return Err(ClientError::new(
+            ErrorCode::InvalidIdentityToken,
+            "Failed to assume role: Issuer not present in specified provider",
         ));
     }
     // saml:namequalifier = Base64(SHA1(issuer + account id + "/" + provider name)).
@@ -621,7 +582,7 @@ fn check_duration(
     world: &World,
     request: &AssumeRoleRequest<'_>,
     presented: &Presented,
-) -> Result<(), Step> {
+) -> Result<(), ClientError> {
     let Some(asked) = request.parameters.duration_seconds else {
         return Ok(());
     };
@@ -631,22 +592,17 @@ fn check_duration(
         .map_or(DEFAULT_DURATION, |r| r.max_session_duration);
     let chained = matches!(presented.caller.kind, CallerKind::RoleSession { .. });
     if asked < MIN_DURATION {
-        return Err(validation(
-            request,
-            format!("1 validation error detected: Value '{asked}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"),
+        return Err(invalid(format!("1 validation error detected: Value '{asked}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"),
         ));
     }
     if chained && asked > CHAINED_MAX_DURATION {
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html#iam-term-role-chaining
-        return Err(validation(
-            request,
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        return Err(invalid("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         ));
     }
     if asked > maximum {
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_saml.html
-        return Err(validation(
-            request,
+        return Err(invalid(
             "Requested DurationSeconds exceeds MaxSessionDuration set for this role.",
         ));
     }

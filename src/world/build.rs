@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::key_policies::{aws_managed_s3_key_policy, default_key_policy};
 use super::{
-    Bucket, Encryption, Endpoint, FederatedPrincipal, IdentityProvider, Key, KeyManager, KeyState,
-    Named, ObjectOwnership, OtherResource, Principal, PublicAccessBlock, RequestTime, Session,
-    World, AWS_S3_ALIAS,
+    AccessPoint, Bucket, Encryption, Endpoint, FederatedPrincipal, IdentityProvider, Key,
+    KeyManager, KeyState, Named, ObjectOwnership, OtherResource, Principal, PublicAccessBlock,
+    RequestTime, Session, World, AWS_S3_ALIAS,
 };
 use crate::policy::arn::{is_account_id, split_arn, IamEntity};
 use crate::policy::model::Policy;
@@ -52,6 +52,10 @@ pub enum WorldError {
     NotAnAccount(String),
     #[error("{0:?} cannot name a web identity or SAML principal: a name is not an ARN, \"anonymous\" or a service principal (ending in .amazonaws.com)")]
     NotAFederatedName(String),
+    #[error("no bucket named {0:?} is declared")]
+    UnknownBucket(String),
+    #[error(transparent)]
+    AccessPoint(#[from] super::access_point::AccessPointError),
     #[error("a canonical user id is 64 hexadecimal characters, found {0:?}")]
     NotACanonicalId(String),
     #[error("a role's max_session_duration is 3600 to 43200 seconds, found {0}")]
@@ -92,6 +96,7 @@ impl WorldError {
             WorldError::NotAnAccount(_) => Field::Account,
             WorldError::NotAFederatedName(_) => Field::Name,
             WorldError::NotACanonicalId(_) => Field::Arn,
+            WorldError::UnknownBucket(_) | WorldError::AccessPoint(_) => Field::Name,
             WorldError::MaxSessionDuration(_) => Field::MaxSessionDuration,
             WorldError::ReplicationNeedsVersioning(_) => Field::Replication,
             WorldError::ForeignObjectOwner { object, .. } => Field::ObjectOwner(*object),
@@ -122,6 +127,7 @@ impl World {
             identity_providers: Named::default(),
             federated: Named::default(),
             sessions: Named::default(),
+            access_points: Named::default(),
             canonical_ids: rustc_hash::FxHashMap::default(),
             names: super::NameIndex::default(),
         }
@@ -203,6 +209,25 @@ impl World {
         }
         self.canonical_ids
             .insert(account.to_string(), id.to_ascii_lowercase());
+        Ok(())
+    }
+
+    /// Adds an access point of a declared bucket.
+    pub fn add_access_point(&mut self, access_point: AccessPoint) -> Result<(), WorldError> {
+        if self.bucket(&access_point.bucket).is_none() {
+            return Err(WorldError::UnknownBucket(access_point.bucket.clone()));
+        }
+        if self.access_points.contains_key(&access_point.arn) {
+            return Err(WorldError::Duplicate(access_point.arn.clone()));
+        }
+        if let Some(alias) = &access_point.alias {
+            if self.access_point(alias).is_some() || self.bucket(alias).is_some() {
+                return Err(WorldError::Duplicate(format!("alias {alias}")));
+            }
+            self.names.add_access_point_alias(alias, &access_point.arn);
+        }
+        self.access_points
+            .insert(access_point.arn.clone(), access_point);
         Ok(())
     }
 

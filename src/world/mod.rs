@@ -18,6 +18,7 @@ use crate::engine::{Caller, CallerError, CallerKind, Grant, OrgLevel};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::model::Policy;
 
+pub mod access_point;
 pub mod acl;
 pub mod build;
 pub mod context;
@@ -26,6 +27,7 @@ pub mod key_policies;
 pub mod public_access;
 pub mod resource_side;
 
+pub use access_point::{AccessPoint, NetworkOrigin};
 pub use build::{WorldError, WorldErrors};
 pub use context::{BaseRequest, ContextCache, RequestTime};
 pub use federation::{
@@ -392,6 +394,8 @@ pub struct World {
     pub federated: Named<FederatedPrincipal>,
     /// Role sessions created by `sts:AssumeRole*` calls, by session ARN.
     pub sessions: Named<Session>,
+    /// S3 access points, by ARN.
+    pub access_points: Named<AccessPoint>,
     /// S3 canonical user ids the scenario declares, by account.
     pub canonical_ids: rustc_hash::FxHashMap<String, String>,
     /// Roles by account and name, keys by account, Region and id or alias.
@@ -406,6 +410,8 @@ pub(crate) struct NameIndex {
     roles: rustc_hash::FxHashMap<String, String>,
     /// `account/region/key/ID` and `account/region/alias/NAME` -> key ARN.
     keys: rustc_hash::FxHashMap<String, String>,
+    /// Access point alias -> access point ARN.
+    access_point_aliases: rustc_hash::FxHashMap<String, String>,
 }
 
 impl NameIndex {
@@ -435,6 +441,11 @@ impl NameIndex {
                 .entry(Self::key_name(&key.account, &key.region, &name))
                 .or_insert_with(|| key.arn.clone());
         }
+    }
+
+    pub(crate) fn add_access_point_alias(&mut self, alias: &str, arn: &str) {
+        self.access_point_aliases
+            .insert(alias.to_string(), arn.to_string());
     }
 
     fn role(&self, account: &str, name: &str) -> Option<&str> {
@@ -602,6 +613,16 @@ impl World {
         self.names.add_key(&key);
         self.keys.insert(arn.clone(), key);
         arn
+    }
+
+    /// An access point by its ARN or alias.
+    pub fn access_point(&self, reference: &str) -> Option<&AccessPoint> {
+        if reference.starts_with("arn:") {
+            let (arn, _) = access_point::split_access_point_arn(reference)?;
+            return self.access_points.get(&arn);
+        }
+        let arn = self.names.access_point_aliases.get(reference)?;
+        self.access_points.get(arn)
     }
 
     /// The S3 canonical user id of an account: the declared one, else one derived from the

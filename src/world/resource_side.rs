@@ -1,7 +1,7 @@
 //! The resource side of a request as the world knows it (the resource's account, its policy,
 //! the rules it follows, grants and ACLs), and the whole set of policies that apply.
 
-use super::{public_access, CallerKind, Endpoint, KeyManager, ObjectOwnership, World};
+use super::{public_access, AccessPoint, CallerKind, Endpoint, KeyManager, ObjectOwnership, World};
 use crate::engine::{Caller, Grant, PolicySet, ResourceRules};
 use crate::policy::arn::{split_arn, ArnFields};
 use crate::policy::model::Policy;
@@ -98,6 +98,10 @@ impl World {
             side.account = Some(account);
         }
         match service {
+            "s3" if rest.starts_with("accesspoint/") => match self.access_point(resource) {
+                Some(ap) => self.access_point_side(&mut side, ap, caller),
+                None => side.rules = ResourceRules::S3 { allows_apply: true },
+            },
             "s3" => {
                 let bucket_name = crate::policy::arn::before(rest, b'/');
                 match self.bucket(bucket_name) {
@@ -215,6 +219,49 @@ impl World {
                             public.sid.as_deref().map_or("no Sid".to_string(), |s| format!("Sid {s}")),
                             b.account
                         ));
+                }
+            }
+        }
+        side.rules = ResourceRules::S3 { allows_apply };
+    }
+
+    /// The resource side of a request through an access point, against the access point: its
+    /// owner, its policy, and Block Public Access. With RestrictPublicBuckets on the access
+    /// point or its bucket, a public access point policy reaches only AWS services and callers
+    /// of the bucket owner's and the access point owner's accounts.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-bpa-settings.html
+    fn access_point_side<'a>(
+        &'a self,
+        side: &mut ResourceSide<'a>,
+        ap: &'a AccessPoint,
+        caller: &Caller,
+    ) {
+        side.account = Some(&ap.account);
+        side.policy = ap.policy.as_deref();
+        let bucket = self.bucket(&ap.bucket);
+        let restrict = ap.public_access_block.restrict_public_buckets
+            || bucket.is_some_and(|b| b.public_access_block.restrict_public_buckets);
+        let mut allows_apply = true;
+        if restrict {
+            if let Some(public) = ap
+                .policy
+                .as_deref()
+                .and_then(public_access::public_statement)
+            {
+                let insider = match &caller.kind {
+                    CallerKind::Service { .. } => true,
+                    _ => caller
+                        .account
+                        .as_deref()
+                        .is_some_and(|a| a == ap.account || bucket.is_some_and(|b| b.account == a)),
+                };
+                if !insider {
+                    allows_apply = false;
+                    side.notes.push(format!(
+                        "Block Public Access (RestrictPublicBuckets): the access point policy is public because of statement {} ({}), so its Allow statements reach only the bucket owner's and the access point owner's accounts",
+                        public.index,
+                        public.sid.as_deref().map_or("no Sid".to_string(), |s| format!("Sid {s}"))
+                    ));
                 }
             }
         }

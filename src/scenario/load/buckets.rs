@@ -6,15 +6,17 @@ use super::Loader;
 use crate::json::{Diagnostic, JsonPath, Node};
 use crate::policy::arn::IamEntity;
 use crate::policy::PolicyType;
+use crate::world::access_point::AccessPointError;
 use crate::world::acl::{
     is_canonical_id, Acl, AclGrant, Grantee, Permission, BUCKET_CANNED_ACLS, CANNED_ACLS,
 };
 use crate::world::{
-    Bucket, Encryption, ObjectOwnership, PublicAccessBlock, Replication, ReplicationRule,
-    SseAlgorithm, StoredObject, World,
+    AccessPoint, Bucket, Encryption, NetworkOrigin, ObjectOwnership, PublicAccessBlock,
+    Replication, ReplicationRule, SseAlgorithm, StoredObject, World,
 };
 
-const BUCKET_FIELDS: [&str; 11] = [
+const BUCKET_FIELDS: [&str; 12] = [
+    "access_points",
     "acl",
     "name",
     "account",
@@ -35,6 +37,16 @@ const OBJECT_FIELDS: [&str; 6] = [
     "tags",
     "encryption_context",
     "acl",
+];
+
+const ACCESS_POINT_FIELDS: [&str; 7] = [
+    "name",
+    "account",
+    "policy",
+    "network_origin",
+    "vpc",
+    "public_access_block",
+    "alias",
 ];
 
 const GRANT_FIELDS: [&str; 2] = ["grantee", "permission"];
@@ -90,7 +102,7 @@ impl Loader {
         }
         if let Some(n) = obj.node.get("public_access_block") {
             bucket.public_access_block = self
-                .public_access_block(n, &path.key("public_access_block"))
+                .public_access_block(n, &path.key("public_access_block"), false)
                 .unwrap_or_default();
         }
         bucket.versioning = self.r.opt_bool(obj, path, "versioning").unwrap_or(false);
@@ -126,15 +138,115 @@ impl Loader {
         Some(bucket)
     }
 
-    fn public_access_block(&mut self, node: &Node, path: &JsonPath) -> Option<PublicAccessBlock> {
+    /// The four Block Public Access settings; one not given is `unset` (off for a bucket, on
+    /// for an access point, as S3 creates them).
+    fn public_access_block(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        unset: bool,
+    ) -> Option<PublicAccessBlock> {
         let o = self.r.object(node, path, &PUBLIC_ACCESS_BLOCK_FIELDS)?;
-        let mut flag = |name: &str| self.r.opt_bool(o, path, name).unwrap_or(false);
+        let mut flag = |name: &str| self.r.opt_bool(o, path, name).unwrap_or(unset);
         Some(PublicAccessBlock {
             block_public_acls: flag("block_public_acls"),
             ignore_public_acls: flag("ignore_public_acls"),
             block_public_policy: flag("block_public_policy"),
             restrict_public_buckets: flag("restrict_public_buckets"),
         })
+    }
+
+    /// The access points a bucket lists, once the bucket is in the world.
+    pub(super) fn access_points(&mut self, node: &Node, path: &JsonPath, world: &mut World) {
+        let Some(obj) = node.as_object().map(|_| Obj { node }) else {
+            return;
+        };
+        let Some(name) = node.get("name").and_then(|n| n.as_str()) else {
+            return;
+        };
+        let Some((account, region)) = world
+            .bucket(name)
+            .map(|b| (b.account.clone(), b.region.clone()))
+        else {
+            return;
+        };
+        for (ap_path, ap_node) in self.r.opt_array(obj, path, "access_points") {
+            if let Some(ap) = self.access_point(ap_node, &ap_path, name, &account, &region) {
+                if let Err(e) = world.add_access_point(ap) {
+                    self.r.error(&ap_path.key("name"), ap_node, e.to_string());
+                }
+            }
+        }
+    }
+
+    fn access_point(
+        &mut self,
+        node: &Node,
+        path: &JsonPath,
+        bucket: &str,
+        bucket_account: &str,
+        region: &str,
+    ) -> Option<AccessPoint> {
+        let obj = self.r.object(node, path, &ACCESS_POINT_FIELDS)?;
+        let name = self.r.req_str(obj, path, "name")?;
+        let account = self
+            .account(obj, path, "account", false)
+            .unwrap_or_else(|| bucket_account.to_string());
+        let mut ap = match AccessPoint::new(&name, &account, bucket, region) {
+            Ok(ap) => ap,
+            Err(e) => {
+                self.r.error(
+                    &path.key("name"),
+                    node.get("name").unwrap_or(node),
+                    e.to_string(),
+                );
+                return None;
+            }
+        };
+        ap.policy = self.opt_policy(
+            obj,
+            path,
+            "policy",
+            PolicyType::Resource,
+            &format!("access point policy of {}", ap.arn),
+        );
+        let origins = ["Internet", "VPC"];
+        let origin = self.one_of(obj, path, "network_origin", &origins, |o| {
+            origins.contains(&o).then(|| o.to_string())
+        });
+        let vpc = self.r.opt_str(obj, path, "vpc");
+        ap.network_origin = match (origin.as_deref(), vpc) {
+            (Some("VPC"), Some(vpc)) => NetworkOrigin::Vpc(vpc),
+            (Some("VPC"), None) => {
+                self.r
+                    .error(path, node, AccessPointError::VpcWithoutId.to_string());
+                return None;
+            }
+            (_, Some(_)) => {
+                self.r.error(
+                    &path.key("vpc"),
+                    node.get("vpc").unwrap_or(node),
+                    "\"vpc\" belongs to an access point whose network_origin is \"VPC\"",
+                );
+                return None;
+            }
+            _ => NetworkOrigin::Internet,
+        };
+        if let Some(n) = obj.node.get("public_access_block") {
+            if let Some(pab) = self.public_access_block(n, &path.key("public_access_block"), true) {
+                ap.public_access_block = pab;
+            }
+        }
+        if let Some(alias) = self.r.opt_str(obj, path, "alias") {
+            if let Err(e) = ap.set_alias(&alias) {
+                self.r.error(
+                    &path.key("alias"),
+                    node.get("alias").unwrap_or(node),
+                    e.to_string(),
+                );
+            }
+        }
+        Some(ap)
     }
 
     fn encryption(&mut self, node: &Node, path: &JsonPath) -> Option<Encryption> {

@@ -146,7 +146,7 @@ impl Loader {
                 self.r.error(path, node, "a check needs \"call\" (a modelled API call) or \"action\" + \"resource\" (one authorization)");
                 return None;
             }
-            (None, Some(action)) => self.raw(obj, path, action),
+            (None, Some(action)) => self.raw(obj, path, action, world),
             (Some(call), None) => self.call(obj, path, &call, world)?,
         };
         let needs_principal = !matches!(
@@ -257,7 +257,7 @@ impl Loader {
     }
 
     /// `action` + `resource`: one authorization.
-    fn raw(&mut self, obj: Obj<'_>, path: &JsonPath, action: String) -> CheckKind {
+    fn raw(&mut self, obj: Obj<'_>, path: &JsonPath, action: String, world: &World) -> CheckKind {
         let node = obj.node;
         if !is_action_name(&action) {
             self.r.error(
@@ -277,6 +277,15 @@ impl Loader {
         for k in S3_CALL_FIELDS.iter().chain(&STS_FIELDS) {
             if let Some(n) = node.get(k) {
                 self.r.error(&path.key(k), n, format!("\"{k}\" belongs to \"call\" checks; a raw check names \"action\" and \"resource\""));
+            }
+        }
+        if let Some((ap, _)) = crate::world::access_point::split_access_point_arn(&resource) {
+            if !world.access_points.contains_key(&ap) {
+                self.r.error(
+                    &path.key("resource"),
+                    node.get("resource").unwrap_or(node),
+                    format!("no access point {ap:?} is declared (access points are declared under their bucket, in buckets[].access_points)"),
+                );
             }
         }
         let resource_account = self.account(obj, path, "resource_account", false);
@@ -328,12 +337,16 @@ impl Loader {
             }
         }
         let bucket = self.r.req_str(obj, path, "bucket").unwrap_or_default();
-        if !bucket.is_empty() && world.bucket(&bucket).is_none() {
-            self.r.error(
-                &path.key("bucket"),
-                node,
-                format!("no bucket named {bucket:?} is declared"),
-            );
+        if !bucket.is_empty()
+            && world.bucket(&bucket).is_none()
+            && world.access_point(&bucket).is_none()
+        {
+            let message = if bucket.starts_with("arn:") || bucket.ends_with("-s3alias") {
+                format!("no access point {bucket:?} is declared (access points are declared under their bucket, in buckets[].access_points)")
+            } else {
+                format!("no bucket named {bucket:?} is declared")
+            };
+            self.r.error(&path.key("bucket"), node, message);
         }
         let key = self.r.req_str(obj, path, "key").unwrap_or_default();
         for k in ["resource", "resource_account"] {

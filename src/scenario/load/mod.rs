@@ -341,9 +341,12 @@ impl Loader {
         }
         for (bp, bn) in self.r.opt_array(obj, &p, "buckets") {
             if let Some(bucket) = self.bucket(bn, &bp, &world) {
-                if let Err(errors) = world.add_bucket(bucket) {
-                    for e in &errors.0 {
-                        self.world_error(e, &bp, bn);
+                match world.add_bucket(bucket) {
+                    Ok(()) => self.access_points(bn, &bp, &mut world),
+                    Err(errors) => {
+                        for e in &errors.0 {
+                            self.world_error(e, &bp, bn);
+                        }
                     }
                 }
             }

@@ -8,7 +8,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html
 
 use super::headers::{Headers, GRANT_HEADERS};
-use super::{object_arn, push, s3_step, S3Request, Stored};
+use super::{object_arn, s3_steps, S3Request, Stored};
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
@@ -67,12 +67,14 @@ pub(super) fn requested(
                         None => Grantee::UnknownCanonicalUser(id.to_ascii_lowercase()),
                     }
                 }
-                HeaderGrantee::Id(id) => return Err(ClientError::new(
-                    ErrorCode::InvalidArgument,
-                    format!(
+                HeaderGrantee::Id(id) => {
+                    return Err(ClientError::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
                         "Invalid id: {id:?} is not a canonical user id (64 hexadecimal characters)"
                     ),
-                )),
+                    ))
+                }
                 HeaderGrantee::Uri(uri) => Grantee::group(&uri).ok_or_else(|| {
                     ClientError::new(
                         ErrorCode::InvalidArgument,
@@ -194,12 +196,12 @@ pub(super) fn put_object_acl(
             bucket.name, request.key
         )
     };
-    let step = s3_step(
+    if !s3_steps(
         world,
         env,
         S3Request {
             caller,
-            action,
+            action: std::borrow::Cow::Borrowed(action),
             bucket,
             resource: &resource,
             headers,
@@ -207,8 +209,8 @@ pub(super) fn put_object_acl(
             existing_tags: object.map_or(&[], |o| o.tags.as_slice()),
             title: &title,
         },
-    );
-    if !push(steps, step) {
+        steps,
+    ) {
         return Ok(None);
     }
     let Some(object) = object else {

@@ -12,16 +12,21 @@ use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
 use crate::services::outcome::Step;
 use crate::services::request::CallRequest;
+use crate::world::access_point::split_access_point_arn;
 use crate::world::World;
 
-/// The source of a copy, from `x-amz-copy-source` (`bucket/key`, optionally `?versionId=`).
+/// The source of a copy, from `x-amz-copy-source`: `bucket/key`, or an object through an
+/// access point (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY`), optionally with
+/// `?versionId=`.
 struct Source<'a> {
-    bucket: &'a str,
+    bucket: String,
     key: &'a str,
     version_id: Option<&'a str>,
+    /// The access point the source is read through.
+    access_point: Option<String>,
 }
 
-fn source<'a>(headers: &Headers<'a>) -> Result<Source<'a>, ClientError> {
+fn source<'a>(world: &World, headers: &Headers<'a>) -> Result<Source<'a>, ClientError> {
     let raw = headers.get("x-amz-copy-source").unwrap_or("");
     let raw = raw.trim_start_matches('/');
     // A version id in the copy source makes the read s3:GetObjectVersion.
@@ -29,11 +34,30 @@ fn source<'a>(headers: &Headers<'a>) -> Result<Source<'a>, ClientError> {
         Some((s, v)) => (s, Some(v)),
         None => (raw, None),
     };
+    if path.starts_with("arn:") {
+        let through = split_access_point_arn(path).and_then(|(arn, key)| {
+            let ap = world.access_points.get(&arn)?;
+            Some((ap, key?))
+        });
+        return match through {
+            Some((ap, key)) => Ok(Source {
+                bucket: ap.bucket.clone(),
+                key,
+                version_id,
+                access_point: Some(ap.arn.clone()),
+            }),
+            None => Err(ClientError::new(
+                ErrorCode::InvalidArgument,
+                format!("Copy Source names no declared access point object: {path:?}"),
+            )),
+        };
+    }
     match path.split_once('/') {
         Some((bucket, key)) => Ok(Source {
-            bucket,
+            bucket: bucket.to_string(),
             key,
             version_id,
+            access_point: None,
         }),
         None => Err(ClientError::new(
             ErrorCode::InvalidArgument,
@@ -51,21 +75,26 @@ pub(super) fn copy(
     caller: &Caller,
     steps: &mut Vec<Step>,
 ) -> Result<Option<Stored>, ClientError> {
-    let source = source(headers)?;
+    let source = source(world, headers)?;
+    // The source is read through its own access point, if any; the write goes through the
+    // request's.
+    let destination_route = std::mem::replace(&mut env.access_point, source.access_point.clone());
     // The source read carries none of the destination write's headers.
-    read(
+    let read_result = read(
         world,
         env,
         Read {
             caller,
-            bucket: source.bucket,
+            bucket: &source.bucket,
             key: source.key,
             reading: Reading::Object,
             headers: &Headers::new(&[]),
             version_id: source.version_id,
         },
         steps,
-    )?;
+    );
+    env.access_point = destination_route;
+    read_result?;
     if !steps.iter().all(|s| s.outcome.passed()) {
         return Ok(None);
     }

@@ -6,6 +6,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
 
+pub(crate) mod access_point;
 mod acl;
 mod copy;
 pub mod encryption;
@@ -22,7 +23,7 @@ use super::outcome::{CallOutcome, Step, StepKind, StepOutcome};
 use super::request::{Call, CallRequest};
 use super::step::{authorize, AuthStep};
 use crate::engine::{Caller, CallerKind};
-use crate::world::{BaseRequest, Bucket, StoredObject, World};
+use crate::world::{AccessPoint, BaseRequest, Bucket, StoredObject, World};
 
 /// The caller of a request that carries no credentials.
 static ANONYMOUS: Caller = Caller {
@@ -50,10 +51,11 @@ pub(super) fn object_arn(bucket: &str, key: &str) -> std::sync::Arc<str> {
 
 /// One S3 authorization of an action on a bucket or object, with the request's headers as
 /// condition keys.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct S3Request<'a> {
     pub caller: &'a Caller,
-    pub action: &'static str,
+    /// Borrowed for the calls' own actions; a raw check names its own.
+    pub action: std::borrow::Cow<'static, str>,
     pub bucket: &'a Bucket,
     pub resource: &'a std::sync::Arc<str>,
     pub headers: &'a Headers<'a>,
@@ -66,16 +68,47 @@ pub(super) struct S3Request<'a> {
     pub title: &'a dyn Fn() -> String,
 }
 
-/// Authorizes an S3 action. A denial reaches the caller as S3's `AccessDenied`.
-pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Step {
+/// Authorizes an S3 action, through the request's access point when it has one: the access
+/// point's authorization, then the bucket's. Pushes the steps; returns whether all passed.
+pub(super) fn s3_steps(
+    world: &World,
+    env: &mut Env<'_>,
+    r: S3Request<'_>,
+    steps: &mut Vec<Step>,
+) -> bool {
+    let through = env
+        .access_point
+        .as_deref()
+        .and_then(|arn| world.access_points.get(arn));
+    let Some(ap) = through else {
+        return push(steps, s3_step(world, env, r));
+    };
+    if let Some(refusal) = access_point::network_origin(world, env, &r, ap) {
+        steps.push(refusal);
+        return false;
+    }
+    push(steps, access_point::authorize(world, env, &r, ap))
+        && push(steps, access_point::bucket_step(world, env, r, ap))
+}
+
+/// The condition keys of an S3 request: the base keys, the request's headers, its object tags
+/// and, through an access point, the access point's keys; the request's own values over them.
+fn s3_context(
+    world: &World,
+    env: &mut Env<'_>,
+    r: &S3Request<'_>,
+    resource: &str,
+    resource_account: &str,
+    through: Option<&AccessPoint>,
+) -> crate::engine::Context {
     let endpoint = env.endpoint(world);
     let mut ctx = env.base_context(
         world,
         &BaseRequest {
             caller: r.caller,
-            action: r.action,
-            resource: r.resource,
-            resource_account: Some(&r.bucket.account),
+            action: &r.action,
+            resource,
+            resource_account: Some(resource_account),
             endpoint,
             via_s3: None,
             region: Some(&r.bucket.region),
@@ -103,8 +136,19 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
     for (k, v) in r.existing_tags {
         ctx.set(format!("s3:ExistingObjectTag/{k}"), v.as_str());
     }
+    if let Some(ap) = through {
+        access_point::set_keys(&mut ctx, ap);
+    }
     ctx.apply(env.options.context);
+    ctx
+}
+
+/// Authorizes an S3 action on the bucket or object itself. A denial reaches the caller as S3's
+/// `AccessDenied`.
+pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Step {
+    let ctx = s3_context(world, env, &r, r.resource, &r.bucket.account, None);
     let session_policy = env.options.session_policy;
+    let endpoint = env.endpoint(world);
     let mut step = authorize(
         world,
         env,
@@ -112,7 +156,7 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
             kind: StepKind::S3Authorization,
             title: r.title,
             caller: r.caller,
-            action: r.action.into(),
+            action: r.action.clone(),
             resource: r.resource,
             resource_account: Some(&r.bucket.account),
             context: ctx,
@@ -121,11 +165,17 @@ pub(super) fn s3_step(world: &World, env: &mut Env<'_>, r: S3Request<'_>) -> Ste
             notes: Vec::new(),
         },
     );
+    refuse_as_s3(world, &r, &r.bucket.account, &mut step);
+    step
+}
+
+/// A denial reaches the caller as S3's `AccessDenied`: detailed for callers of the resource
+/// owner's account or organization, plain for the others.
+fn refuse_as_s3(world: &World, r: &S3Request<'_>, owner: &str, step: &mut Step) {
     if let Some(message) = step.outcome.message().filter(|_| !step.outcome.passed()) {
-        let refusal = s3_access_denied(world, r.caller, Some(&r.bucket.account), message);
+        let refusal = s3_access_denied(world, r.caller, Some(owner), message);
         step.refuse_with(refusal);
     }
-    step
 }
 
 /// `x-amz-expected-bucket-owner`: a request that names another account than the bucket's owner
@@ -164,6 +214,21 @@ pub(super) fn push(steps: &mut Vec<Step>, step: Step) -> bool {
 /// Runs an S3 call. A call that goes through changes the world the way S3 would: a write
 /// stores its object, a replication its replica.
 pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_>) -> CallOutcome {
+    // A call may name an access point (by ARN or alias) where it names a bucket: the requests
+    // go through it to its bucket.
+    let through = world
+        .access_point(request.bucket)
+        .map(|ap| (ap.arn.clone(), ap.bucket.clone()));
+    let routed;
+    let request = match &through {
+        Some((arn, bucket)) => {
+            env.note(|| format!("the request goes through access point {arn} to bucket {bucket}"));
+            env.access_point = Some(arn.clone());
+            routed = CallRequest { bucket, ..*request };
+            &routed
+        }
+        None => request,
+    };
     let caller = request.caller.unwrap_or(&ANONYMOUS);
     let headers = Headers::new(request.headers);
     let mut steps = Vec::new();

@@ -4,7 +4,7 @@
 
 use super::encryption;
 use super::headers::Headers;
-use super::{object_arn, push, s3_step, S3Request};
+use super::{object_arn, s3_steps, S3Request};
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
@@ -67,12 +67,12 @@ pub(super) fn read(
     let verb = read.reading.verb();
     let resource = object_arn(read.bucket, read.key);
     let title = || format!("S3 authorizes {verb} on {}/{}", read.bucket, read.key);
-    let step = s3_step(
+    if !s3_steps(
         world,
         env,
         S3Request {
             caller: read.caller,
-            action,
+            action: std::borrow::Cow::Borrowed(action),
             bucket,
             resource: &resource,
             headers: read.headers,
@@ -80,8 +80,8 @@ pub(super) fn read(
             existing_tags: object.map_or(&[], |o| o.tags.as_slice()),
             title: &title,
         },
-    );
-    if !push(steps, step) {
+        steps,
+    ) {
         return Ok(());
     }
     if read.reading == Reading::Attributes
@@ -129,12 +129,12 @@ fn authorize_attributes(
         "s3:GetObjectAttributes"
     };
     let title = || format!("GetObjectAttributes also needs {action}");
-    let step = s3_step(
+    s3_steps(
         world,
         env,
         S3Request {
             caller: read.caller,
-            action,
+            action: std::borrow::Cow::Borrowed(action),
             bucket,
             resource,
             headers: read.headers,
@@ -142,8 +142,8 @@ fn authorize_attributes(
             existing_tags: object.map_or(&[], |o| o.tags.as_slice()),
             title: &title,
         },
-    );
-    push(steps, step)
+        steps,
+    )
 }
 
 /// Whether the read needs `kms:Decrypt`: GetObject of an SSE-KMS object does. HeadObject reads
@@ -198,12 +198,12 @@ fn missing_object(
         "the object does not exist: S3 says so only to callers allowed s3:ListBucket".to_string()
     };
     let bucket_arn: std::sync::Arc<str> = bucket.arn().into();
-    let list = s3_step(
+    let may_list = s3_steps(
         world,
         env,
         S3Request {
             caller: read.caller,
-            action: "s3:ListBucket",
+            action: std::borrow::Cow::Borrowed("s3:ListBucket"),
             bucket,
             resource: &bucket_arn,
             headers: read.headers,
@@ -211,8 +211,8 @@ fn missing_object(
             existing_tags: &[],
             title: &title,
         },
+        steps,
     );
-    let may_list = push(steps, list);
     // A HEAD response has no body: the client reads only the status, 404 Not Found.
     if may_list && read.reading == Reading::Head {
         ClientError::new(ErrorCode::NotFound, "Not Found")

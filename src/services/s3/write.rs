@@ -5,7 +5,7 @@
 use super::acl;
 use super::encryption::{self, Plan};
 use super::headers::Headers;
-use super::{object_arn, push, s3_step, S3Request, Stored};
+use super::{object_arn, push, s3_steps, S3Request, Stored};
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
@@ -145,7 +145,7 @@ impl Write<'_> {
     ) -> S3Request<'w> {
         S3Request {
             caller: self.caller,
-            action,
+            action: std::borrow::Cow::Borrowed(action),
             bucket: self.bucket,
             resource: self.resource,
             headers: self.headers,
@@ -166,10 +166,7 @@ fn authorize_write(world: &World, env: &mut Env<'_>, w: &Write<'_>, steps: &mut 
         _ => "PutObject",
     };
     let title = || format!("S3 authorizes {verb} into {}", w.bucket.name);
-    if !push(
-        steps,
-        s3_step(world, env, w.s3_request("s3:PutObject", &title)),
-    ) {
+    if !s3_steps(world, env, w.s3_request("s3:PutObject", &title), steps) {
         return false;
     }
     let companions = [
@@ -178,7 +175,7 @@ fn authorize_write(world: &World, env: &mut Env<'_>, w: &Write<'_>, steps: &mut 
     ];
     for (present, header, action) in companions {
         let title = || format!("the {header} header also needs {action}");
-        if present && !push(steps, s3_step(world, env, w.s3_request(action, &title))) {
+        if present && !s3_steps(world, env, w.s3_request(action, &title), steps) {
             return false;
         }
     }
@@ -240,10 +237,7 @@ fn authorize_parts(world: &World, env: &mut Env<'_>, w: &Write<'_>, steps: &mut 
     let title = || {
         "S3 authorizes each UploadPart and the CompleteMultipartUpload (s3:PutObject)".to_string()
     };
-    push(
-        steps,
-        s3_step(world, env, w.s3_request("s3:PutObject", &title)),
-    )
+    s3_steps(world, env, w.s3_request("s3:PutObject", &title), steps)
 }
 
 /// The object as S3 stores it: who owns it (Part B 6.4), its ACL, encryption and tags.
