@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod import;
 pub mod json;
 pub mod policy;
 pub mod report;

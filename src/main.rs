@@ -57,6 +57,27 @@ enum Command {
     /// Which decisions a change flips: runs two versions of a scenario and compares their
     /// checks by name. Exit 0: no decision flipped; 1: some did; 2: invalid input.
     Diff { before: PathBuf, after: PathBuf },
+    /// Build a scenario world from AWS CLI outputs (a folder named by the convention in the
+    /// README, and/or single files), printed on standard output for you to add checks to.
+    /// Exit 0: imported; 2: an input could not be used.
+    Import {
+        /// A folder of CLI outputs: iam/..., s3api/..., kms/..., organizations/...
+        folder: Option<PathBuf>,
+        /// One output under its conventional name, NAME=FILE (repeatable), e.g.
+        /// s3api/my-bucket/get-bucket-policy.json=policy.json
+        #[arg(long = "input")]
+        input: Vec<String>,
+        /// The buckets' account (S3's outputs name none); the IAM principals' account when
+        /// left out.
+        #[arg(long)]
+        account: Option<String>,
+        /// The buckets' Region; us-east-1 when left out.
+        #[arg(long)]
+        region: Option<String>,
+        /// Write the scenario to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Ask one question without a scenario file.
     Eval {
         /// The caller: a user, role or session ARN, an account root ARN, "anonymous", or a
@@ -118,6 +139,18 @@ fn main() -> ExitCode {
         Command::Check { files, format } => check(&files, format),
         Command::Explain { file, check } => explain(&file, check.as_deref()),
         Command::Diff { before, after } => diff(&before, &after),
+        Command::Import {
+            folder,
+            input,
+            account,
+            region,
+            output,
+        } => import(
+            folder.as_deref(),
+            &input,
+            &iamsim::import::ImportOptions { account, region },
+            output.as_deref(),
+        ),
         Command::Eval {
             principal,
             action,
@@ -254,6 +287,56 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn import(
+    folder: Option<&Path>,
+    input: &[String],
+    options: &iamsim::import::ImportOptions,
+    output: Option<&Path>,
+) -> ExitCode {
+    let mut inputs = match folder {
+        Some(f) => match iamsim::import::Inputs::folder(f) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => iamsim::import::Inputs::default(),
+    };
+    for pair in input {
+        match pair.split_once('=') {
+            Some((name, file)) => inputs.add(name, PathBuf::from(file)),
+            None => {
+                eprintln!("--input {pair:?}: expected NAME=FILE, e.g. s3api/my-bucket/get-bucket-policy.json=policy.json");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match iamsim::import::import(&inputs, options) {
+        Ok(imported) => {
+            for gap in &imported.gaps {
+                eprintln!("note: {gap}");
+            }
+            match output {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(path, &imported.text) {
+                        eprintln!("{}: cannot write: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
+                None => emit(&imported.text),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            ExitCode::from(2)
+        }
     }
 }
 

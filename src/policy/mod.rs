@@ -7,6 +7,7 @@ pub mod keys;
 pub mod lint;
 pub mod model;
 pub mod parse;
+pub mod reference;
 pub mod variables;
 pub mod wildcard;
 

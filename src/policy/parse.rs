@@ -72,7 +72,26 @@ pub fn parse_policy(
     // A document given as a JSON string: parse the string, and report inner problems at the
     // string's own position (with the inner line and column in the message).
     if let Value::String(text) = &node.value {
-        let inner = SourceText::new(format!("{} (string)", source.name), text.clone());
+        // IAM's API returns documents URL-encoded (the CLI decodes them); accept both, and say
+        // so when a document was encoded twice.
+        let decoded;
+        let text: &str = if text.trim_start().starts_with('%') {
+            decoded = percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned();
+            if decoded.trim_start().starts_with('%') {
+                diags.push(Diagnostic::new(
+                    path,
+                    node.span,
+                    "the policy is URL-encoded twice: decoding it once still gives URL-encoded text (%7B...), not JSON",
+                ));
+                return None;
+            }
+            &decoded
+        } else {
+            text
+        };
+        let inner = SourceText::new(format!("{} (string)", source.name), text.to_string());
         return match inner.parse(false) {
             Ok(inner_node) => {
                 let mut inner_diags = Diagnostics::new();
@@ -107,30 +126,51 @@ pub fn parse_policy(
             }
         };
     }
-    if let Some(version) = node.get("PolicyVersion") {
-        if let Some(doc) = version.get("Document") {
-            return parse_policy(
-                doc,
-                policy_type,
-                name,
-                &path.key("PolicyVersion").key("Document"),
-                source,
-                diags,
-            );
+    if let Some((inner, key_path)) = cli_wrapped_document(node) {
+        let mut inner_path = path.clone();
+        for key in key_path {
+            inner_path = inner_path.key(key);
         }
+        return parse_policy(inner, policy_type, name, &inner_path, source, diags);
     }
-    if node.as_object().is_some_and(|m| m.len() == 1) {
-        if let Some(
+    parse_document(node, policy_type, name, path, source, diags)
+}
+
+/// The document inside what an AWS CLI command prints, and the keys that lead to it:
+/// `get-policy-version` (`PolicyVersion.Document`), `get-role-policy` / `get-user-policy` /
+/// `get-group-policy` (`PolicyDocument`), `get-role` (`Role.AssumeRolePolicyDocument`),
+/// `s3api get-bucket-policy` and `kms get-key-policy` (`Policy`, a string, beside `PolicyName`),
+/// `organizations describe-policy` (`Policy.Content`). `None` for a document itself.
+fn cli_wrapped_document<'n>(node: &'n Node<'n>) -> Option<(&'n Node<'n>, Vec<&'static str>)> {
+    let members = node.as_object()?;
+    if members
+        .iter()
+        .any(|m| matches!(&*m.name, "Statement" | "Version" | "Id"))
+    {
+        return None;
+    }
+    if let Some(doc) = node.get("PolicyVersion").and_then(|v| v.get("Document")) {
+        return Some((doc, vec!["PolicyVersion", "Document"]));
+    }
+    if let Some(doc) = node.get("PolicyDocument") {
+        return Some((doc, vec!["PolicyDocument"]));
+    }
+    if let Some(doc) = node
+        .get("Role")
+        .and_then(|r| r.get("AssumeRolePolicyDocument"))
+    {
+        return Some((doc, vec!["Role", "AssumeRolePolicyDocument"]));
+    }
+    match node.get("Policy") {
+        Some(
             doc @ Node {
                 value: Value::String(_),
                 ..
             },
-        ) = node.get("Policy")
-        {
-            return parse_policy(doc, policy_type, name, &path.key("Policy"), source, diags);
-        }
+        ) => Some((doc, vec!["Policy"])),
+        Some(p) => p.get("Content").map(|doc| (doc, vec!["Policy", "Content"])),
+        None => None,
     }
-    parse_document(node, policy_type, name, path, source, diags)
 }
 
 /// A policy document proper: `Version`, `Id` and `Statement`.
