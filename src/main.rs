@@ -55,8 +55,24 @@ enum Command {
         check: Option<String>,
     },
     /// Which decisions a change flips: runs two versions of a scenario and compares their
-    /// checks by name. Exit 0: no decision flipped; 1: some did; 2: invalid input.
-    Diff { before: PathBuf, after: PathBuf },
+    /// checks by name, and with --matrix every request the worlds' policies speak of. Exit 0:
+    /// no decision flipped; 1: some did; 2: invalid input.
+    Diff {
+        before: PathBuf,
+        /// The changed scenario; leave it out to change BEFORE with --set.
+        after: Option<PathBuf>,
+        /// Also compare the request matrix: every principal x every action the policies
+        /// mention (wildcards expanded) x every resource it applies to, and every modelled
+        /// S3 call on every bucket.
+        #[arg(long)]
+        matrix: bool,
+        /// Swap one policy of the after world: bucket:NAME=FILE, key:ARN=FILE or
+        /// principal:ARN/POLICY_NAME=FILE (repeatable).
+        #[arg(long = "set")]
+        set: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Build a scenario world from AWS CLI outputs (a folder named by the convention in the
     /// README, and/or single files), printed on standard output for you to add checks to.
     /// Exit 0: imported; 2: an input could not be used.
@@ -138,7 +154,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         Command::Explain { file, check } => explain(&file, check.as_deref()),
-        Command::Diff { before, after } => diff(&before, &after),
+        Command::Diff {
+            before,
+            after,
+            matrix,
+            set,
+            format,
+        } => diff(&before, after.as_deref(), &set, matrix, format),
         Command::Import {
             folder,
             input,
@@ -340,26 +362,122 @@ fn import(
     }
 }
 
-fn diff(before: &Path, after: &Path) -> ExitCode {
-    let mut runs = Vec::new();
-    for path in [before, after] {
-        match load_scenario(path) {
-            Ok(scenario) => runs.push(run_scenario(&scenario, false)),
-            Err(e) => {
-                for p in &e.problems {
-                    eprintln!("{p}");
-                }
-                return ExitCode::from(2);
+fn diff(
+    before: &Path,
+    after: Option<&Path>,
+    swaps: &[String],
+    matrix: bool,
+    format: Format,
+) -> ExitCode {
+    if after.is_none() && swaps.is_empty() {
+        eprintln!("diff: give the changed scenario (AFTER), or change BEFORE with --set");
+        return ExitCode::from(2);
+    }
+    // Every input is read before any is reported on: all problems come out in one run.
+    let mut invalid = false;
+    let mut load = |path: &Path| match load_scenario(path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            invalid = true;
+            for p in &e.problems {
+                eprintln!("{p}");
             }
+            None
+        }
+    };
+    let before_scenario = load(before);
+    let after_scenario = after.map(&mut load);
+    let (Some(before_scenario), Some(mut after_scenario)) = (
+        before_scenario.clone(),
+        after_scenario.unwrap_or_else(|| before_scenario.clone()),
+    ) else {
+        return ExitCode::from(2);
+    };
+    for swap in swaps {
+        let Some((target, file)) = swap.split_once('=') else {
+            eprintln!("--set {swap:?}: expected TARGET=FILE, e.g. bucket:my-bucket=policy.json");
+            invalid = true;
+            continue;
+        };
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{file}: cannot read: {e}");
+                invalid = true;
+                continue;
+            }
+        };
+        let source = iamsim::json::SourceText::new(file, text);
+        if let Err(e) =
+            iamsim::scenario::matrix::swap_policy(&mut after_scenario.world, target, &source)
+        {
+            eprintln!("--set {target}: {e}");
+            invalid = true;
         }
     }
-    let d = report::diff::diff(&runs[0], &runs[1]);
-    emit(&report::diff::render(&d));
-    if d.flips() {
+    if invalid {
+        return ExitCode::from(2);
+    }
+    let d = report::diff::diff(
+        &run_scenario(&before_scenario, false),
+        &run_scenario(&after_scenario, false),
+    );
+    let m = matrix.then(|| compare_matrix(&before_scenario.world, &after_scenario.world));
+    let text = match format {
+        Format::Text => {
+            let mut t = report::diff::render(&d);
+            if let Some(m) = &m {
+                t.push_str(&report::diff::render_matrix(m));
+            }
+            t
+        }
+        Format::Json => report::diff::render_json(&d, m.as_ref()),
+        Format::Junit => report::diff::render_junit(&d, m.as_ref()),
+    };
+    emit(&text);
+    if d.flips() || m.is_some_and(|m| !m.flips.is_empty()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The matrix diff, with a progress line on standard error when it takes over a second and
+/// standard error is a terminal.
+fn compare_matrix(
+    before: &iamsim::world::World,
+    after: &iamsim::world::World,
+) -> iamsim::scenario::matrix::MatrixDiff {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let matrix = iamsim::scenario::matrix::Matrix::of(before, after);
+    let total = matrix.requests.len();
+    let done = AtomicUsize::new(0);
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if std::io::stderr().is_terminal() {
+            scope.spawn(|| {
+                let start = std::time::Instant::now();
+                let mut shown = false;
+                while !finished.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    if start.elapsed() >= std::time::Duration::from_secs(1) {
+                        shown = true;
+                        eprint!(
+                            "\rmatrix: {} of {total} requests compared",
+                            done.load(Ordering::Relaxed).min(total)
+                        );
+                    }
+                }
+                if shown {
+                    eprintln!("\rmatrix: {total} of {total} requests compared");
+                }
+            });
+        }
+        let result = matrix.compare(before, after, &done);
+        finished.store(true, Ordering::Relaxed);
+        result
+    })
 }
 
 fn explain(path: &Path, name: Option<&str>) -> ExitCode {

@@ -193,6 +193,44 @@ fn diff_names_the_decisions_a_change_flips() {
 }
 
 #[test]
+fn diff_with_a_matrix_and_a_swapped_policy_reports_flips_in_each_format() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let scenario = format!("{root}/scenarios/kms-key-policy-delegation.json");
+    let open = temp_file(
+        "everyone.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}"#,
+    );
+    let set = format!(
+        "key:arn:aws:kms:us-east-1:222222222222:key/9a16e587-5587-460b-9d16-b24a2734fc2e={}",
+        open.display()
+    );
+    let (code, out, _) = iamsim(&["diff", &scenario, &scenario, "--matrix"]);
+    assert_eq!(code, 0, "an unchanged world flips nothing: {out}");
+    let (code, out, _) = iamsim(&["diff", &scenario, "--matrix", "--set", &set]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("arn:aws:iam::111111111111:user/partner-app\n"),
+        "{out}"
+    );
+    assert!(out.contains("    FLIP arn:aws:kms:us-east-1:222222222222:key/9a16e587-5587-460b-9d16-b24a2734fc2e: denied -> allowed"), "{out}");
+    let (code, out, _) = iamsim(&[
+        "diff", &scenario, "--matrix", "--set", &set, "--format", "json",
+    ]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert!(doc["matrix"]["requests"].as_u64().unwrap() > 0);
+    assert!(!doc["matrix"]["flips"].as_array().unwrap().is_empty());
+    let (code, out, _) = iamsim(&[
+        "diff", &scenario, "--matrix", "--set", &set, "--format", "junit",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("<failure message="), "{out}");
+    let (code, _, err) = iamsim(&["diff", &scenario, "--set", "bucket:nowhere=x.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x.json: cannot read"), "{err}");
+}
+
+#[test]
 fn warnings_go_to_standard_error_and_do_not_fail_a_run() {
     // Decision A9: a single-valued operator on a multi-valued key never matches several values.
     let text = WORLD.replace("EXPECT", "allowed").replace(

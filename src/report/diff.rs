@@ -5,6 +5,7 @@ use std::fmt::Write;
 use rustc_hash::FxHashMap;
 
 use super::text::outcome;
+use crate::scenario::matrix::{Flip, MatrixDiff, Verdict};
 use crate::scenario::CheckResult;
 
 /// One check whose decision differs between two versions.
@@ -108,6 +109,150 @@ pub fn render(d: &Diff) -> String {
         d.only_after.len()
     )
     .ok();
+    out
+}
+
+fn verdict_text(v: &Verdict) -> String {
+    let mut text = if v.allowed {
+        "allowed".to_string()
+    } else {
+        format!("denied ({})", v.how)
+    };
+    if !v.by.is_empty() {
+        text.push_str(" by ");
+        text.push_str(&v.by.join(", "));
+    }
+    text
+}
+
+/// The matrix's flips as text, grouped by principal and action.
+pub fn render_matrix(m: &MatrixDiff) -> String {
+    let mut out = String::new();
+    let mut principal = "";
+    let mut action = "";
+    for f in &m.flips {
+        if f.principal != principal {
+            principal = &f.principal;
+            action = "";
+            writeln!(out, "{principal}").ok();
+        }
+        if f.action != action {
+            action = &f.action;
+            writeln!(out, "  {action}").ok();
+        }
+        let word = |allowed: bool| if allowed { "allowed" } else { "denied" };
+        writeln!(
+            out,
+            "    FLIP {}: {} -> {}\n         before: {}\n         after:  {}",
+            f.resource,
+            word(f.before.allowed),
+            word(f.after.allowed),
+            verdict_text(&f.before),
+            verdict_text(&f.after)
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "matrix: {} of {} requests flipped",
+        m.flips.len(),
+        m.requests
+    )
+    .ok();
+    out
+}
+
+fn verdict_json(v: &Verdict) -> serde_json::Value {
+    serde_json::json!({"allowed": v.allowed, "how": v.how, "decided_by": v.by})
+}
+
+fn flip_json(f: &Flip) -> serde_json::Value {
+    serde_json::json!({
+        "principal": f.principal,
+        "action": f.action,
+        "resource": f.resource,
+        "before": verdict_json(&f.before),
+        "after": verdict_json(&f.after),
+    })
+}
+
+/// The whole diff as JSON: the named checks' changes and, when compared, the matrix's flips.
+pub fn render_json(d: &Diff, m: Option<&MatrixDiff>) -> String {
+    let changes: Vec<serde_json::Value> = d
+        .changed
+        .iter()
+        .map(|c| {
+            serde_json::json!({"name": c.name, "flipped": c.flipped, "before": c.before, "after": c.after})
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "checks": {
+            "changed": changes,
+            "only_before": d.only_before,
+            "only_after": d.only_after,
+            "unchanged": d.unchanged,
+        },
+        "flips": d.changed.iter().filter(|c| c.flipped).count() + m.map_or(0, |m| m.flips.len()),
+    });
+    if let Some(m) = m {
+        doc["matrix"] = serde_json::json!({
+            "requests": m.requests,
+            "flips": m.flips.iter().map(flip_json).collect::<Vec<_>>(),
+        });
+    }
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The diff as JUnit XML: a failing test case per flipped check and per flipped request, and
+/// one passing case when nothing flips.
+pub fn render_junit(d: &Diff, m: Option<&MatrixDiff>) -> String {
+    let mut cases = Vec::new();
+    for c in d.changed.iter().filter(|c| c.flipped) {
+        cases.push((
+            format!("check {}", c.name),
+            format!("before: {}; after: {}", c.before, c.after),
+        ));
+    }
+    for f in m.map_or(&[][..], |m| m.flips.as_slice()) {
+        cases.push((
+            format!("{} {} on {}", f.principal, f.action, f.resource),
+            format!(
+                "before: {}; after: {}",
+                verdict_text(&f.before),
+                verdict_text(&f.after)
+            ),
+        ));
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let total = cases.len().max(1);
+    writeln!(
+        out,
+        "<testsuites><testsuite name=\"iamsim diff\" tests=\"{total}\" failures=\"{}\">",
+        cases.len()
+    )
+    .ok();
+    if cases.is_empty() {
+        out.push_str("  <testcase classname=\"diff\" name=\"no decision flips\"/>\n");
+    }
+    for (name, message) in &cases {
+        writeln!(
+            out,
+            "  <testcase classname=\"diff\" name=\"{}\"><failure message=\"{}\"/></testcase>",
+            xml(name),
+            xml(message)
+        )
+        .ok();
+    }
+    out.push_str("</testsuite></testsuites>\n");
     out
 }
 

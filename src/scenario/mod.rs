@@ -3,6 +3,7 @@
 //! layer, and each outcome into a [`CheckResult`] with its expectation's status.
 
 mod load;
+pub mod matrix;
 pub mod question;
 pub mod reader;
 mod run;

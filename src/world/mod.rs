@@ -625,6 +625,39 @@ impl World {
         self.access_points.get(arn)
     }
 
+    /// Every policy of the world, each shared policy once, in the world's order: identity
+    /// policies, boundaries and trust policies, bucket and access point policies, key policies
+    /// (defaults included), other resources', endpoints', the organization's SCPs and RCPs, and
+    /// the session policies of recorded sessions.
+    pub fn policies(&self) -> Vec<&Arc<Policy>> {
+        let mut all: Vec<&Arc<Policy>> = Vec::new();
+        for p in self.principals.values() {
+            all.extend(p.identity.iter());
+            all.extend(p.boundary.iter());
+            all.extend(p.trust.iter());
+        }
+        all.extend(self.buckets.values().filter_map(|b| b.policy.as_ref()));
+        all.extend(
+            self.access_points
+                .values()
+                .filter_map(|a| a.policy.as_ref()),
+        );
+        all.extend(self.keys.values().map(|k| &k.policy));
+        all.extend(self.resources.values().map(|r| &r.policy));
+        all.extend(self.endpoints.values().filter_map(|e| e.policy.as_ref()));
+        if let Some(org) = &self.organization {
+            for placement in org.accounts.values() {
+                for level in placement.scps.iter().chain(&placement.rcps) {
+                    all.extend(level.policies.iter());
+                }
+            }
+        }
+        all.extend(self.sessions.values().filter_map(|s| s.policy.as_ref()));
+        let mut seen = rustc_hash::FxHashSet::default();
+        all.retain(|p| seen.insert(Arc::as_ptr(p)));
+        all
+    }
+
     /// The S3 canonical user id of an account: the declared one, else one derived from the
     /// account id (the hex SHA-256 of its 12 digits; AWS's own ids are opaque).
     pub fn canonical_id(&self, account: &str) -> String {
