@@ -13,9 +13,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use iamsim::engine::{authorize, Caller, NoTrace, PolicySet, Request};
 use iamsim::json::SourceText;
 use iamsim::policy::{parse_policy_text, Policy, PolicyType};
+use iamsim::scenario::matrix::{swap_policy, Matrix};
 use iamsim::scenario::{load_scenario_text, Check, CheckKind};
 use iamsim::services::{call_with, CallRequest};
 use iamsim::world::{BaseRequest, ContextCache, World};
+use std::sync::atomic::AtomicUsize;
 
 const ACCOUNT: &str = "111122223333";
 const KEY_ARN: &str =
@@ -260,5 +262,100 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate, check);
+/// A world of 200 principals (users and roles of two accounts), 50 buckets with policies and
+/// SSE-KMS default encryption, and 20 keys, each principal with its own identity policy: the
+/// size `diff --matrix` is held to.
+fn matrix_world() -> String {
+    const MAIN: &str = "111122223333";
+    const PARTNER: &str = "444455556666";
+    let key =
+        |k: usize| format!("arn:aws:kms:us-east-1:{MAIN}:key/00000000-0000-0000-0000-{k:012}");
+    let principals: Vec<String> = (0..200)
+        .map(|i| {
+            let account = if i % 10 == 9 { PARTNER } else { MAIN };
+            let kind = if i % 2 == 0 { "user" } else { "role" };
+            let (b, k) = (i % 50, i % 20);
+            let trust = if kind == "role" {
+                format!(r#","trust_policy":{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#)
+            } else {
+                String::new()
+            };
+            let reads = if i % 7 == 0 { "s3:Get*" } else { "s3:GetObject" };
+            format!(
+                r#"{{"arn":"arn:aws:iam::{account}:{kind}/p{i}","policies":[{{"name":"p{i}","document":{{"Version":"2012-10-17","Statement":[
+                    {{"Sid":"Objects","Effect":"Allow","Action":["{reads}","s3:PutObject"],"Resource":"arn:aws:s3:::bucket-{b}/*"}},
+                    {{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::bucket-{b}"}},
+                    {{"Sid":"Keys","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"{}"}},
+                    {{"Sid":"Assume","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::{MAIN}:role/p{}"}}
+                ]}}}}]{trust}}}"#,
+                key(k),
+                (i * 7 + 1) % 200 | 1
+            )
+        })
+        .collect();
+    let buckets: Vec<String> = (0..50)
+        .map(|b| {
+            format!(
+                r#"{{"name":"bucket-{b}","account":"{MAIN}","default_encryption":{{"algorithm":"aws:kms","kms_key":"{}"}},
+                "policy":{{"Version":"2012-10-17","Statement":[
+                    {{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::bucket-{b}","arn:aws:s3:::bucket-{b}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}},
+                    {{"Sid":"PartnerReads","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{PARTNER}:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket-{b}/*"}}
+                ]}}}}"#,
+                key(b % 20)
+            )
+        })
+        .collect();
+    let keys: Vec<String> = (0..20)
+        .map(|k| {
+            format!(
+                r#"{{"arn":"{}","policy":{{"Version":"2012-10-17","Statement":[
+                    {{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{MAIN}:root"}},"Action":"kms:*","Resource":"*"}},
+                    {{"Sid":"Partner","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{PARTNER}:root"}},"Action":["kms:Decrypt"],"Resource":"*"}}
+                ]}}}}"#,
+                key(k)
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"region":"us-east-1","principals":[{}],"buckets":[{}],"keys":[{}],"checks":[]}}"#,
+        principals.join(","),
+        buckets.join(","),
+        keys.join(",")
+    )
+}
+
+/// `diff/matrix_200p`: the request matrix of the 200-principal world, compared with the same
+/// world whose bucket-9 policy no longer lets the partner account read.
+fn diff_matrix(c: &mut Criterion) {
+    let before = load_scenario_text("matrix.json", &matrix_world()).expect("the bench world loads");
+    let mut after = before.clone();
+    let tightened = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::bucket-9","arn:aws:s3:::bucket-9/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    swap_policy(
+        &mut after.world,
+        "bucket:bucket-9",
+        &SourceText::new("tightened.json", tightened),
+    )
+    .expect("the swap applies");
+    let run = || {
+        let matrix = Matrix::of(&before.world, &after.world);
+        matrix.compare(&before.world, &after.world, &AtomicUsize::new(0))
+    };
+    let first = run();
+    assert!(first.requests > 1_000_000, "{} requests", first.requests);
+    assert!(
+        !first.flips.is_empty(),
+        "the partner account's reads of bucket-9 flip"
+    );
+    eprintln!(
+        "diff/matrix_200p: {} requests, {} flips",
+        first.requests,
+        first.flips.len()
+    );
+    let mut group = c.benchmark_group("diff");
+    group.sample_size(10);
+    group.bench_function("matrix_200p", |b| b.iter(run));
+    group.finish();
+}
+
+criterion_group!(benches, evaluate, check, diff_matrix);
 criterion_main!(benches);

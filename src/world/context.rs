@@ -98,8 +98,8 @@ struct CacheKey {
 }
 
 impl ContextCache {
-    /// Most scenarios have a handful of callers and services; beyond this many entries the
-    /// cache stops growing and contexts are built afresh.
+    /// Most scenarios have a handful of callers and services; at this many entries the cache
+    /// starts over.
     const LIMIT: usize = 64;
 
     /// Forgets every context: the world changed what they describe.
@@ -139,7 +139,12 @@ impl ContextCache {
         }
         let base = world.base_context_in(request, region);
         let ctx = Arc::new(base);
-        if self.entries.len() < Self::LIMIT {
+        // Full: start over, so that the callers of the requests now being made are the ones
+        // kept (runs usually go caller by caller).
+        if self.entries.len() >= Self::LIMIT {
+            self.entries.clear();
+        }
+        {
             self.entries.push((
                 CacheKey {
                     caller: caller.clone(),
