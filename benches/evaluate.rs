@@ -289,7 +289,7 @@ fn matrix_world() -> String {
                     {{"Sid":"Assume","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::{MAIN}:role/p{}"}}
                 ]}}}}]{trust}}}"#,
                 key(k),
-                (i * 7 + 1) % 200 | 1
+                ((i * 7 + 1) % 200) | 1
             )
         })
         .collect();
