@@ -94,6 +94,9 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of scenario files, for editors to validate and
+    /// complete them (also in docs/scenario.schema.json).
+    Schema,
     /// Ask one question without a scenario file.
     Eval {
         /// The caller: a user, role or session ARN, an account root ARN, "anonymous", or a
@@ -154,6 +157,14 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         Command::Explain { file, check } => explain(&file, check.as_deref()),
+        Command::Schema => {
+            let schema = iamsim::scenario::format::json_schema();
+            emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            ));
+            ExitCode::SUCCESS
+        }
         Command::Diff {
             before,
             after,

@@ -2,6 +2,7 @@
 //! This layer loads files and runs checks: it turns each check into a request of the services
 //! layer, and each outcome into a [`CheckResult`] with its expectation's status.
 
+pub mod format;
 mod load;
 pub mod matrix;
 pub mod question;

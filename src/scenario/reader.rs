@@ -1,6 +1,7 @@
 //! Reading JSON objects field by field, collecting every problem with its path: unknown fields
 //! (with the nearest known name), wrong types, missing required fields.
 
+use super::format::Shape;
 use crate::json::{same_name, suggest, Diagnostic, Diagnostics, JsonPath, Node, Value};
 
 /// Collects diagnostics while a file is read.
@@ -20,12 +21,13 @@ impl Reader {
         self.diags.push(Diagnostic::new(path, node.span, message));
     }
 
-    /// Opens an object, reporting a non-object, duplicate names and fields not in `known`.
+    /// Opens an object, reporting a non-object, duplicate names and fields its shape does not
+    /// declare.
     pub fn object<'n>(
         &mut self,
         node: &'n Node<'n>,
         path: &JsonPath,
-        known: &[&str],
+        shape: &Shape,
     ) -> Option<Obj<'n>> {
         let Some(members) = node.as_object() else {
             self.error(
@@ -43,7 +45,7 @@ impl Reader {
                     m.name_span,
                     format!("duplicate field {:?}", m.name),
                 ));
-            } else if !known.iter().any(|k| same_name(k, &m.name)) {
+            } else if !shape.names().any(|k| same_name(k, &m.name)) {
                 self.diags.push(
                     Diagnostic::new(
                         &path.key(&m.name),
@@ -51,10 +53,10 @@ impl Reader {
                         format!(
                             "unknown field {:?}; expected one of: {}",
                             m.name,
-                            known.join(", ")
+                            shape.names().collect::<Vec<_>>().join(", ")
                         ),
                     )
-                    .with_suggestion(suggest(&m.name, known.iter().copied())),
+                    .with_suggestion(suggest(&m.name, shape.names())),
                 );
             }
         }

@@ -1,6 +1,7 @@
 //! `buckets`: S3 buckets with their policy, default encryption, Block Public Access, Object
 //! Ownership, replication and existing objects.
 
+use super::super::format;
 use super::super::reader::Obj;
 use super::Loader;
 use crate::json::{Diagnostic, JsonPath, Node};
@@ -15,66 +16,13 @@ use crate::world::{
     Replication, ReplicationRule, SseAlgorithm, StoredObject, World,
 };
 
-const BUCKET_FIELDS: [&str; 12] = [
-    "access_points",
-    "acl",
-    "name",
-    "account",
-    "region",
-    "policy",
-    "default_encryption",
-    "public_access_block",
-    "versioning",
-    "object_ownership",
-    "replication",
-    "objects",
-];
-
-const OBJECT_FIELDS: [&str; 6] = [
-    "key",
-    "encryption",
-    "owner",
-    "tags",
-    "encryption_context",
-    "acl",
-];
-
-const ACCESS_POINT_FIELDS: [&str; 7] = [
-    "name",
-    "account",
-    "policy",
-    "network_origin",
-    "vpc",
-    "public_access_block",
-    "alias",
-];
-
-const GRANT_FIELDS: [&str; 2] = ["grantee", "permission"];
-
 const GRANTEE_FIELDS: [&str; 4] = ["id", "account", "uri", "emailAddress"];
-
-const PUBLIC_ACCESS_BLOCK_FIELDS: [&str; 4] = [
-    "block_public_acls",
-    "ignore_public_acls",
-    "block_public_policy",
-    "restrict_public_buckets",
-];
-
-const RULE_FIELDS: [&str; 7] = [
-    "id",
-    "prefix",
-    "destination_bucket",
-    "destination_account",
-    "replica_kms_key",
-    "replicate_kms_encrypted",
-    "owner_override",
-];
 
 impl Loader {
     /// A bucket, as declared. The world checks it against S3's rules when it is added.
     pub(super) fn bucket(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Bucket> {
         let default_region = world.region.as_str();
-        let obj = self.r.object(node, path, &BUCKET_FIELDS)?;
+        let obj = self.r.object(node, path, &format::BUCKET)?;
         let name = self.r.req_str(obj, path, "name")?;
         let account = self.account(obj, path, "account", true)?;
         let region = self
@@ -146,7 +94,7 @@ impl Loader {
         path: &JsonPath,
         unset: bool,
     ) -> Option<PublicAccessBlock> {
-        let o = self.r.object(node, path, &PUBLIC_ACCESS_BLOCK_FIELDS)?;
+        let o = self.r.object(node, path, &format::PUBLIC_ACCESS_BLOCK)?;
         let mut flag = |name: &str| self.r.opt_bool(o, path, name).unwrap_or(unset);
         Some(PublicAccessBlock {
             block_public_acls: flag("block_public_acls"),
@@ -187,7 +135,7 @@ impl Loader {
         bucket_account: &str,
         region: &str,
     ) -> Option<AccessPoint> {
-        let obj = self.r.object(node, path, &ACCESS_POINT_FIELDS)?;
+        let obj = self.r.object(node, path, &format::ACCESS_POINT)?;
         let name = self.r.req_str(obj, path, "name")?;
         let account = self
             .account(obj, path, "account", false)
@@ -250,9 +198,7 @@ impl Loader {
     }
 
     fn encryption(&mut self, node: &Node, path: &JsonPath) -> Option<Encryption> {
-        let obj = self
-            .r
-            .object(node, path, &["algorithm", "kms_key", "bucket_key"])?;
+        let obj = self.r.object(node, path, &format::ENCRYPTION)?;
         let names = SseAlgorithm::ALL.map(SseAlgorithm::as_str);
         if obj.node.get("algorithm").is_none() {
             self.r
@@ -284,7 +230,7 @@ impl Loader {
         bucket: &Bucket,
         world: &World,
     ) -> Option<StoredObject> {
-        let obj = self.r.object(node, path, &OBJECT_FIELDS)?;
+        let obj = self.r.object(node, path, &format::OBJECT)?;
         let key = self.r.req_str(obj, path, "key")?;
         let encryption = match obj.node.get("encryption") {
             Some(n) => self
@@ -335,7 +281,7 @@ impl Loader {
             }
             return acl;
         }
-        let acl_obj = self.r.object(node, &path, &["grants"])?;
+        let acl_obj = self.r.object(node, &path, &format::ACL)?;
         let mut grants = Vec::new();
         for (gp, gn) in self.r.opt_array(acl_obj, &path, "grants") {
             if let Some(grant) = self.acl_grant(gn, &gp, world) {
@@ -347,7 +293,7 @@ impl Loader {
 
     /// `{"grantee": {"id" | "account" | "uri": ...}, "permission": ...}`.
     fn acl_grant(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<AclGrant> {
-        let obj = self.r.object(node, path, &GRANT_FIELDS)?;
+        let obj = self.r.object(node, path, &format::ACL_GRANT)?;
         let names = Permission::ALL.map(Permission::as_str);
         let permission = self.one_of(obj, path, "permission", &names, Permission::parse);
         if obj.node.get("permission").is_none() {
@@ -360,7 +306,7 @@ impl Loader {
             return None;
         };
         let gp = path.key("grantee");
-        let go = self.r.object(gn, &gp, &GRANTEE_FIELDS)?;
+        let go = self.r.object(gn, &gp, &format::GRANTEE)?;
         let given: Vec<&str> = GRANTEE_FIELDS
             .into_iter()
             .filter(|f| go.node.get(f).is_some())
@@ -412,7 +358,7 @@ impl Loader {
     }
 
     fn replication(&mut self, node: &Node, path: &JsonPath) -> Option<Replication> {
-        let obj = self.r.object(node, path, &["role", "rules"])?;
+        let obj = self.r.object(node, path, &format::REPLICATION)?;
         let role = self.r.req_str(obj, path, "role")?;
         if !matches!(IamEntity::parse(&role), Some(IamEntity::Role { .. })) {
             self.r.error(
@@ -435,7 +381,7 @@ impl Loader {
         path: &JsonPath,
         default_id: String,
     ) -> Option<ReplicationRule> {
-        let obj = self.r.object(node, path, &RULE_FIELDS)?;
+        let obj = self.r.object(node, path, &format::REPLICATION_RULE)?;
         let id = self.r.opt_str(obj, path, "id").unwrap_or(default_id);
         let prefix = self.r.opt_str(obj, path, "prefix").unwrap_or_default();
         let destination = self.r.req_str(obj, path, "destination_bucket")?;

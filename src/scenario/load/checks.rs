@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::super::format;
 use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
 use super::Loader;
@@ -13,31 +14,6 @@ use crate::policy::PolicyType;
 use crate::services::s3::headers::KNOWN_HEADERS;
 use crate::services::{Call, ErrorCode, RoleParameters, StsCall};
 use crate::world::World;
-
-const CHECK_FIELDS: [&str; 22] = [
-    "name",
-    "principal",
-    "call",
-    "action",
-    "resource",
-    "resource_account",
-    "bucket",
-    "key",
-    "headers",
-    "context",
-    "version_id",
-    "vpc_endpoint",
-    "session_policy",
-    "expect",
-    "role",
-    "session_name",
-    "tags",
-    "transitive_tag_keys",
-    "source_identity",
-    "external_id",
-    "duration_seconds",
-    "policy",
-];
 
 /// Fields of an `sts:AssumeRole*` check only.
 const STS_FIELDS: [&str; 8] = [
@@ -53,16 +29,6 @@ const STS_FIELDS: [&str; 8] = [
 
 /// Fields of an S3 call only.
 const S3_CALL_FIELDS: [&str; 4] = ["bucket", "key", "headers", "version_id"];
-
-const EXPECT_FIELDS: [&str; 7] = [
-    "allowed",
-    "denial",
-    "layer",
-    "decided_by",
-    "failed_step",
-    "error",
-    "message",
-];
 
 /// Fewer checks than this load on one thread: starting threads would cost more.
 const PARALLEL_THRESHOLD: usize = 2048;
@@ -123,7 +89,7 @@ impl Loader {
             };
             return self.check(&parsed, path, world);
         }
-        let obj = self.r.object(node, path, &CHECK_FIELDS)?;
+        let obj = self.r.object(node, path, &format::CHECK)?;
         let before = self.r.diags.len();
         let line = self.source.line(node.span.offset());
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
@@ -560,7 +526,7 @@ impl Loader {
             }
             None => {}
         }
-        let obj = self.r.object(node, path, &EXPECT_FIELDS)?;
+        let obj = self.r.object(node, path, &format::EXPECTATION)?;
         let denial = self.one_of(
             obj,
             path,

@@ -1,12 +1,11 @@
 //! `keys`: KMS keys with their aliases, state, key policy and grants.
 
+use super::super::format;
 use super::Loader;
 use crate::engine::{Grant, GrantConstraints};
 use crate::json::{Diagnostic, JsonPath, Node};
 use crate::policy::PolicyType;
 use crate::world::{Key, KeyManager, KeyState};
-
-const KEY_FIELDS: [&str; 6] = ["arn", "aliases", "manager", "state", "policy", "grants"];
 
 /// Operations a KMS grant can allow.
 /// https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
@@ -31,7 +30,7 @@ const GRANT_OPERATIONS: [&str; 16] = [
 
 impl Loader {
     pub(super) fn key(&mut self, node: &Node, path: &JsonPath) -> Option<Key> {
-        let obj = self.r.object(node, path, &KEY_FIELDS)?;
+        let obj = self.r.object(node, path, &format::KEY)?;
         let arn = self.r.req_str(obj, path, "arn")?;
         let manager = self
             .one_of(obj, path, "manager", &["CUSTOMER", "AWS"], |m| match m {
@@ -77,9 +76,7 @@ impl Loader {
         index: usize,
         key_arn: &str,
     ) -> Option<Grant> {
-        let obj = self
-            .r
-            .object(node, path, &["id", "grantee", "operations", "constraints"])?;
+        let obj = self.r.object(node, path, &format::KEY_GRANT)?;
         let grantee = self.r.req_str(obj, path, "grantee")?;
         let grantee = match crate::policy::parse::grantee_entry(&grantee) {
             Ok(e) => e,
@@ -124,11 +121,7 @@ impl Loader {
     }
 
     fn grant_constraints(&mut self, node: &Node, path: &JsonPath) -> Option<GrantConstraints> {
-        let obj = self.r.object(
-            node,
-            path,
-            &["encryption_context_subset", "encryption_context_equals"],
-        )?;
+        let obj = self.r.object(node, path, &format::GRANT_CONSTRAINTS)?;
         let subset = self
             .r
             .opt_string_map(obj, path, "encryption_context_subset");

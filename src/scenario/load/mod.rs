@@ -11,6 +11,7 @@ mod principals;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::format;
 use super::reader::{Obj, Reader};
 use super::{Check, PolicyWarning, Scenario};
 use crate::engine::Caller;
@@ -28,23 +29,6 @@ pub struct LoadError {
     pub file: String,
     pub problems: Vec<Problem>,
 }
-
-const TOP: [&str; 14] = [
-    "description",
-    "identity_providers",
-    "canonical_ids",
-    "region",
-    "now",
-    "principals",
-    "groups",
-    "buckets",
-    "keys",
-    "resources",
-    "organization",
-    "vpc_endpoints",
-    "checks",
-    "$schema",
-];
 
 /// Reads and loads a scenario file.
 pub fn load_scenario(path: &Path) -> Result<Scenario, LoadError> {
@@ -183,7 +167,7 @@ impl Loader {
 
     /// `{"name": ..., "document": ...}`.
     fn named_policy(&mut self, node: &Node, path: &JsonPath, t: PolicyType) -> Option<Arc<Policy>> {
-        let obj = self.r.object(node, path, &["name", "document"])?;
+        let obj = self.r.object(node, path, &format::NAMED_POLICY)?;
         let name = self.r.req_str(obj, path, "name")?;
         let Some(doc) = obj.node.get("document") else {
             self.r
@@ -313,7 +297,7 @@ impl Loader {
 
     fn scenario(&mut self, root: &Node) -> Option<(World, Vec<Check>)> {
         let p = JsonPath::root();
-        let obj = self.r.object(root, &p, &TOP)?;
+        let obj = self.r.object(root, &p, &format::SCENARIO)?;
         let region = self
             .r
             .opt_str(obj, &p, "region")
@@ -374,7 +358,7 @@ impl Loader {
     }
 
     fn resource(&mut self, node: &Node, path: &JsonPath) -> Option<OtherResource> {
-        let obj = self.r.object(node, path, &["arn", "account", "policy"])?;
+        let obj = self.r.object(node, path, &format::RESOURCE)?;
         let arn = self.r.req_str(obj, path, "arn")?;
         let account = self.account(obj, path, "account", false);
         if split_arn(&arn).is_none() {
@@ -403,7 +387,7 @@ impl Loader {
     }
 
     fn endpoint(&mut self, node: &Node, path: &JsonPath) -> Option<Endpoint> {
-        let obj = self.r.object(node, path, &["id", "vpc", "policy"])?;
+        let obj = self.r.object(node, path, &format::ENDPOINT)?;
         let id = self.r.req_str(obj, path, "id")?;
         let vpc = self.r.opt_str(obj, path, "vpc");
         let policy = self.opt_policy(

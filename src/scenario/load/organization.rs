@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::super::format;
 use super::Loader;
 use crate::engine::OrgLevel;
 use crate::json::{JsonPath, Node};
@@ -33,11 +34,7 @@ impl Units {
 
 impl Loader {
     pub(super) fn organization(&mut self, node: &Node, path: &JsonPath) -> Option<Organization> {
-        let obj = self.r.object(
-            node,
-            path,
-            &["id", "management_account", "units", "accounts"],
-        )?;
+        let obj = self.r.object(node, path, &format::ORGANIZATION)?;
         let id = self.r.opt_str(obj, path, "id");
         let management_account = self.account(obj, path, "management_account", false);
         let mut units = Units::default();
@@ -78,9 +75,7 @@ impl Loader {
 
     /// A unit: its parent must be listed before it (units are listed root first).
     fn unit(&mut self, node: &Node, path: &JsonPath, earlier: &Units) -> Option<Unit> {
-        let obj = self
-            .r
-            .object(node, path, &["id", "parent", "scps", "rcps"])?;
+        let obj = self.r.object(node, path, &format::UNIT)?;
         let id = self.r.req_str(obj, path, "id")?;
         let parent = self.r.opt_str(obj, path, "parent");
         if let Some(parent) = &parent {
@@ -109,7 +104,7 @@ impl Loader {
         units: &Units,
         org_id: Option<&str>,
     ) -> Option<(String, AccountPlacement)> {
-        let obj = self.r.object(node, path, &["id", "unit", "scps", "rcps"])?;
+        let obj = self.r.object(node, path, &format::MEMBER)?;
         let account = self.account(obj, path, "id", true)?;
         let unit = self.r.opt_str(obj, path, "unit");
         let scps = self.policies(obj, path, "scps", PolicyType::Scp);

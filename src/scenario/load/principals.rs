@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::super::format;
 use super::super::reader::Obj;
 use super::Loader;
 use crate::json::{JsonPath, Node};
@@ -12,51 +13,11 @@ use crate::world::{
     FederatedCredential, FederatedPrincipal, IdentityProvider, Principal, SessionRequest, World,
 };
 
-const PRINCIPAL_FIELDS: [&str; 8] = [
-    "kind",
-    "arn",
-    "policies",
-    "permissions_boundary",
-    "trust_policy",
-    "tags",
-    "unique_id",
-    "max_session_duration",
-];
-
-const WEB_IDENTITY_FIELDS: [&str; 7] = [
-    "kind",
-    "name",
-    "provider",
-    "claims",
-    "tags",
-    "transitive_tag_keys",
-    "source_identity",
-];
-
-const SAML_FIELDS: [&str; 12] = [
-    "kind",
-    "name",
-    "provider",
-    "sub",
-    "sub_type",
-    "recipient",
-    "issuer",
-    "session_name",
-    "attributes",
-    "tags",
-    "transitive_tag_keys",
-    "source_identity",
-];
-
-const PROVIDER_FIELDS: [&str; 3] = ["arn", "client_ids", "issuer"];
-
 /// The kinds of `principals[]` entries.
 const KINDS: [&str; 3] = ["iam", "web_identity", "saml"];
 
 /// `saml:aud` when an assertion names no recipient: AWS's sign-in endpoint.
 const DEFAULT_SAML_RECIPIENT: &str = "https://signin.aws.amazon.com/saml";
-
-const GROUP_FIELDS: [&str; 4] = ["name", "account", "members", "policies"];
 
 impl Loader {
     /// Loads `principals`, then `groups` (whose policies join each member's own; a member not
@@ -99,7 +60,7 @@ impl Loader {
     }
 
     fn group(&mut self, node: &Node, path: &JsonPath) -> Option<(Vec<String>, Vec<Arc<Policy>>)> {
-        let obj = self.r.object(node, path, &GROUP_FIELDS)?;
+        let obj = self.r.object(node, path, &format::GROUP)?;
         let _ = self.r.req_str(obj, path, "name");
         let _ = self.account(obj, path, "account", false);
         let members = self.r.opt_strings(obj, path, "members");
@@ -108,7 +69,7 @@ impl Loader {
     }
 
     fn principal(&mut self, node: &Node, path: &JsonPath) -> Option<Principal> {
-        let obj = self.r.object(node, path, &PRINCIPAL_FIELDS)?;
+        let obj = self.r.object(node, path, &format::PRINCIPAL)?;
         let arn = self.r.req_str(obj, path, "arn")?;
         let mut principal = match Principal::new(&arn) {
             Ok(p) => p,
@@ -180,7 +141,7 @@ impl Loader {
     /// `identity_providers[]`: an IAM OIDC provider (with its client ids) or SAML provider
     /// (with its issuer).
     fn identity_provider(&mut self, node: &Node, path: &JsonPath) -> Option<IdentityProvider> {
-        let obj = self.r.object(node, path, &PROVIDER_FIELDS)?;
+        let obj = self.r.object(node, path, &format::IDENTITY_PROVIDER)?;
         let arn = self.r.req_str(obj, path, "arn")?;
         let result = if arn.contains(":oidc-provider/") {
             if obj.node.get("issuer").is_some() {
@@ -223,12 +184,12 @@ impl Loader {
     /// A web identity or SAML principal: the holder of a token or assertion.
     fn federated_principal(&mut self, node: &Node, path: &JsonPath) -> Option<FederatedPrincipal> {
         let saml = node.get("kind").and_then(|k| k.as_str()) == Some("saml");
-        let fields: &[&str] = if saml {
-            &SAML_FIELDS
+        let shape = if saml {
+            &format::SAML
         } else {
-            &WEB_IDENTITY_FIELDS
+            &format::WEB_IDENTITY
         };
-        let obj = self.r.object(node, path, fields)?;
+        let obj = self.r.object(node, path, shape)?;
         let name = self.r.req_str(obj, path, "name");
         let provider = self.r.req_str(obj, path, "provider");
         let request = SessionRequest {
