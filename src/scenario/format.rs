@@ -696,55 +696,6 @@ pub fn json_schema() -> Value {
     schema
 }
 
-/// The words a field takes, where the loader reads them into one of the world's types.
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::world::acl::Permission;
-    use crate::world::{KeyState, ObjectOwnership, SseAlgorithm};
-
-    fn words(shape: &Shape, name: &str) -> Vec<&'static str> {
-        match shape.fields.iter().find(|f| f.name == name).map(|f| f.kind) {
-            Some(Kind::Word(w)) => w.to_vec(),
-            other => panic!("{name}: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn enumerated_words_are_the_ones_the_world_reads() {
-        assert_eq!(
-            words(&BUCKET, "object_ownership"),
-            ObjectOwnership::ALL.map(ObjectOwnership::as_str)
-        );
-        assert_eq!(
-            words(&ENCRYPTION, "algorithm"),
-            SseAlgorithm::ALL.map(SseAlgorithm::as_str)
-        );
-        assert_eq!(words(&KEY, "state"), KeyState::ALL.map(KeyState::as_str));
-        assert_eq!(
-            words(&ACL_GRANT, "permission"),
-            Permission::ALL.map(Permission::as_str)
-        );
-    }
-
-    #[test]
-    fn the_schema_names_every_shape_it_uses() {
-        let schema = json_schema();
-        let defs = schema["$defs"].as_object().unwrap();
-        for name in [
-            "bucket",
-            "check",
-            "principal",
-            "saml_principal",
-            "access_point",
-            "acl_grant",
-        ] {
-            assert!(defs.contains_key(name), "{name}");
-        }
-        assert_eq!(schema["additionalProperties"], false);
-    }
-}
-
 /// A shape's schema; the shapes it uses go to `defs` once each.
 fn shape_schema(shape: &Shape, defs: &mut Map<String, Value>) -> Value {
     let mut properties = Map::new();
@@ -810,5 +761,53 @@ fn kind_schema(kind: Kind, defs: &mut Map<String, Value>) -> Value {
             let options: Vec<Value> = kinds.iter().map(|k| kind_schema(*k, defs)).collect();
             json!({ "anyOf": options })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::acl::Permission;
+    use crate::world::{KeyState, ObjectOwnership, SseAlgorithm};
+
+    fn words(shape: &Shape, name: &str) -> Vec<&'static str> {
+        match shape.fields.iter().find(|f| f.name == name).map(|f| f.kind) {
+            Some(Kind::Word(w)) => w.to_vec(),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn enumerated_words_are_the_ones_the_world_reads() {
+        assert_eq!(
+            words(&BUCKET, "object_ownership"),
+            ObjectOwnership::ALL.map(ObjectOwnership::as_str)
+        );
+        assert_eq!(
+            words(&ENCRYPTION, "algorithm"),
+            SseAlgorithm::ALL.map(SseAlgorithm::as_str)
+        );
+        assert_eq!(words(&KEY, "state"), KeyState::ALL.map(KeyState::as_str));
+        assert_eq!(
+            words(&ACL_GRANT, "permission"),
+            Permission::ALL.map(Permission::as_str)
+        );
+    }
+
+    #[test]
+    fn the_schema_names_every_shape_it_uses() {
+        let schema = json_schema();
+        let defs = schema["$defs"].as_object().unwrap();
+        for name in [
+            "bucket",
+            "check",
+            "principal",
+            "saml_principal",
+            "access_point",
+            "acl_grant",
+        ] {
+            assert!(defs.contains_key(name), "{name}");
+        }
+        assert_eq!(schema["additionalProperties"], false);
     }
 }
