@@ -10,12 +10,13 @@ use criterion::{criterion_group, criterion_main, Criterion};
 // The iamsim binary runs with mimalloc; the in-process benchmarks measure the same path.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use iamsim::advice::{fix, who_can, Question};
 use iamsim::engine::{authorize, Caller, NoTrace, PolicySet, Request};
 use iamsim::json::SourceText;
 use iamsim::policy::{parse_policy_text, Policy, PolicyType};
 use iamsim::scenario::matrix::{swap_policy, Matrix};
 use iamsim::scenario::{load_scenario_text, Check, CheckKind};
-use iamsim::services::{call_with, CallRequest};
+use iamsim::services::{call_with, Call, CallRequest};
 use iamsim::world::{BaseRequest, ContextCache, World};
 use std::sync::atomic::AtomicUsize;
 
@@ -266,11 +267,16 @@ fn evaluate(c: &mut Criterion) {
 /// SSE-KMS default encryption, and 20 keys, each principal with its own identity policy: the
 /// size `diff --matrix` is held to.
 fn matrix_world() -> String {
+    world_of(200)
+}
+
+/// [`matrix_world`] with `count` principals.
+fn world_of(count: usize) -> String {
     const MAIN: &str = "111122223333";
     const PARTNER: &str = "444455556666";
     let key =
         |k: usize| format!("arn:aws:kms:us-east-1:{MAIN}:key/00000000-0000-0000-0000-{k:012}");
-    let principals: Vec<String> = (0..200)
+    let principals: Vec<String> = (0..count)
         .map(|i| {
             let account = if i % 10 == 9 { PARTNER } else { MAIN };
             let kind = if i % 2 == 0 { "user" } else { "role" };
@@ -289,7 +295,7 @@ fn matrix_world() -> String {
                     {{"Sid":"Assume","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::{MAIN}:role/p{}"}}
                 ]}}}}]{trust}}}"#,
                 key(k),
-                ((i * 7 + 1) % 200) | 1
+                ((i * 7 + 1) % count) | 1
             )
         })
         .collect();
@@ -357,5 +363,60 @@ fn diff_matrix(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate, check, diff_matrix);
+/// `who_can/1000p`: who can download an SSE-KMS object, asked of a world of 1,000 principals
+/// (the whole modelled GetObject for each, the kms:Decrypt S3 asks for included).
+fn who_can_1000(c: &mut Criterion) {
+    let mut text = world_of(1000);
+    // One object to read, in bucket-9, under the bucket's key.
+    text = text.replacen(
+        r#"{"name":"bucket-9","#,
+        r#"{"name":"bucket-9","objects":[{"key":"data.csv"}],"#,
+        1,
+    );
+    let scenario = load_scenario_text("who.json", &text).expect("the bench world loads");
+    let question = Question::Call {
+        call: Call::GetObject,
+        bucket: "bucket-9".into(),
+        key: "data.csv".into(),
+        headers: Vec::new(),
+    };
+    let answers = who_can(&scenario.world, &question);
+    assert!(!answers.can.is_empty() && !answers.cannot.is_empty());
+    assert_eq!(answers.can.len() + answers.cannot.len(), 1000);
+    let mut group = c.benchmark_group("who_can");
+    group.sample_size(20);
+    group.bench_function("1000p", |b| b.iter(|| who_can(&scenario.world, &question)));
+    group.finish();
+}
+
+/// `fix/call`: the verified fixes of a denied cross-account SSE-KMS upload, which needs both
+/// the bucket's grant and the key's.
+fn fix_call(c: &mut Criterion) {
+    let text = r#"{
+  "principals": [{"arn": "arn:aws:iam::444455556666:role/writer", "policies": [{"name": "write",
+    "document": {"Version": "2012-10-17", "Statement": [
+      {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::shared-uploads/*"},
+      {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}}]}],
+  "keys": [{"arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}],
+  "buckets": [{"name": "shared-uploads", "account": "111122223333", "region": "us-east-1",
+    "default_encryption": {"algorithm": "aws:kms", "kms_key": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}],
+  "checks": [{"name": "upload", "principal": "arn:aws:iam::444455556666:role/writer",
+    "call": "s3:PutObject", "bucket": "shared-uploads", "key": "report.csv", "expect": "denied"}]
+}"#;
+    let report = fix("upload.json", text, "upload").expect("fix runs");
+    assert!(report.suggestions[0].reaches_goal);
+    let mut group = c.benchmark_group("fix");
+    group.sample_size(20);
+    group.bench_function("call", |b| b.iter(|| fix("upload.json", text, "upload")));
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    evaluate,
+    check,
+    diff_matrix,
+    who_can_1000,
+    fix_call
+);
 criterion_main!(benches);

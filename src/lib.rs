@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod advice;
 pub mod engine;
 pub mod import;
 pub mod json;

@@ -34,6 +34,9 @@ pub fn outcome(c: &CheckResult) -> String {
     } else if let Some(d) = o.denial() {
         write!(s, ": {}", denial_summary(d)).ok();
     }
+    if let Some(advice) = &c.advice {
+        write!(s, "; {advice}").ok();
+    }
     s
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{Check, CheckKind, Expectation, Scenario};
 use crate::engine::{Caller, CallerKind, StatementRef};
+use crate::services::messages::where_the_fix_belongs;
 use crate::services::{
     assume_role_with, authorize_with, call_with, AssumeRoleRequest, Authorization, CallOutcome,
     CallRequest, RequestOptions,
@@ -27,6 +28,8 @@ pub struct CheckResult {
     pub line: usize,
     pub outcome: CallOutcome,
     pub expectation: ExpectationStatus,
+    /// Where the fix belongs, when AWS's wording of the denial points elsewhere.
+    pub advice: Option<String>,
 }
 
 impl CheckResult {
@@ -158,7 +161,7 @@ fn raw_check(world: &World, check: &Check, explain: bool, cache: &mut ContextCac
         resource_account: resource_account.as_deref(),
         options: options(check, explain),
     };
-    result(check, authorize_with(world, &request, cache))
+    result(world, check, authorize_with(world, &request, cache))
 }
 
 fn call_check(
@@ -204,19 +207,25 @@ fn call_check(
         // A raw check changes nothing, so it may run on the working world too.
         CheckKind::Raw { .. } => return raw_check(world, check, explain, cache),
     };
-    result(check, outcome)
+    result(world, check, outcome)
 }
 
-fn result(check: &Check, outcome: CallOutcome) -> CheckResult {
+fn result(world: &World, check: &Check, outcome: CallOutcome) -> CheckResult {
     let expectation = match &check.expect {
         Some(e) => compare(e, &outcome),
         None => ExpectationStatus::None,
+    };
+    let advice = if outcome.is_allowed() {
+        None
+    } else {
+        where_the_fix_belongs(world, check.caller.as_deref(), &outcome)
     };
     CheckResult {
         name: check.name.clone(),
         line: check.line,
         outcome,
         expectation,
+        advice,
     }
 }
 

@@ -106,3 +106,38 @@ pub fn direct_call_denied(
         ClientError::new(ErrorCode::AccessDenied, message)
     }
 }
+
+/// Where the fix of a denial belongs, in plain words, when AWS's wording points elsewhere: a
+/// same-account KMS request that AWS words "no resource-based policy allows" (decision A6)
+/// although the key policy delegates to the account, so that an IAM policy is what is missing.
+pub fn where_the_fix_belongs(
+    world: &World,
+    caller: Option<&Caller>,
+    outcome: &super::CallOutcome,
+) -> Option<String> {
+    let step = outcome.failed_step()?;
+    let Some(Denial::Implicit {
+        missing: PolicyType::Key,
+    }) = step.outcome.denial()
+    else {
+        return None;
+    };
+    let key = world.key(&step.resource)?;
+    if caller?.account.as_deref() != Some(key.account.as_str()) {
+        return None;
+    }
+    let delegates = key.policy.statements.iter().any(|s| {
+        s.effect == crate::policy::Effect::Allow
+            && s.principal.as_ref().is_some_and(|p| {
+                p.entries.iter().any(|e| {
+                    matches!(e, crate::policy::model::PrincipalEntry::Account(a) if *a == key.account)
+                })
+            })
+    });
+    delegates.then(|| {
+        format!(
+            "the key policy delegates to account {}: the fix belongs in the caller's IAM policy ({} on the key), although AWS's message names the resource-based policy",
+            key.account, step.action
+        )
+    })
+}
