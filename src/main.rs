@@ -252,7 +252,8 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for f in files {
         if f.is_dir() {
-            let pattern = f.join("*.json");
+            // The folder and every folder below it.
+            let pattern = f.join("**").join("*.json");
             let mut found: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
                 .map(|paths| paths.filter_map(Result::ok).collect())
                 .unwrap_or_default();

@@ -34,7 +34,7 @@ fn check_named(text: &str, prefix: &str) -> String {
 fn a_download_without_kms_decrypt_is_fixed_in_the_roles_policy_first() {
     // The KMS-permissions experiment: the role's policy lacks kms:Decrypt; the key policy is the
     // default one, which delegates to the account.
-    let text = bundled("kms-permissions-for-upload-and-download.json");
+    let text = bundled("kms/kms-permissions-for-upload-and-download.json");
     let check = check_named(&text, "detour policy without kms:Decrypt");
     let report = fix("kms.json", &text, &check).expect("fix runs");
     assert_eq!(report.goal, Goal::Allow);
@@ -68,7 +68,7 @@ fn a_download_without_kms_decrypt_is_fixed_in_the_roles_policy_first() {
 fn an_upload_without_a_key_id_is_fixed_by_sending_one() {
     // The SSE-KMS enforcement experiment: `--sse aws:kms` alone is refused by the statement that
     // requires the bucket's key.
-    let text = bundled("sse-kms-enforced-by-bucket-policy.json");
+    let text = bundled("s3-encryption/sse-kms-enforced-by-bucket-policy.json");
     let check = check_named(&text, "aws s3 cp --sse aws:kms only");
     let report = fix("sse.json", &text, &check).expect("fix runs");
     let headers: Vec<(String, String)> = report
@@ -101,7 +101,7 @@ fn an_upload_without_a_key_id_is_fixed_by_sending_one() {
 
 #[test]
 fn a_replica_under_the_wrong_key_gets_a_key_policy_edit_or_the_right_key() {
-    let text = bundled("cross-account-replication-with-sse-kms.json");
+    let text = bundled("replication/cross-account-replication-with-sse-kms.json");
     let check = check_named(&text, "trap pair: the destination cannot download");
     let report = fix("replication.json", &text, &check).expect("fix runs");
     assert!(!report.suggestions.is_empty());

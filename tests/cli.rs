@@ -195,7 +195,7 @@ fn diff_names_the_decisions_a_change_flips() {
 #[test]
 fn diff_with_a_matrix_and_a_swapped_policy_reports_flips_in_each_format() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let scenario = format!("{root}/scenarios/kms-key-policy-delegation.json");
+    let scenario = format!("{root}/scenarios/kms/kms-key-policy-delegation.json");
     let open = temp_file(
         "everyone.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}"#,

@@ -48,10 +48,10 @@ fn flipped_checks(before: &Scenario, after: &Scenario) -> Vec<String> {
 #[test]
 fn an_unchanged_world_flips_nothing() {
     for name in [
-        "sse-kms-enforced-by-bucket-policy.json",
-        "kms-key-policy-delegation.json",
-        "cross-account-replication-with-sse-kms.json",
-        "access-point-delegation.json",
+        "s3-encryption/sse-kms-enforced-by-bucket-policy.json",
+        "kms/kms-key-policy-delegation.json",
+        "replication/cross-account-replication-with-sse-kms.json",
+        "access-points/access-point-delegation.json",
     ] {
         let s = bundled(name);
         assert!(flipped_checks(&s, &s).is_empty(), "{name}");
@@ -63,7 +63,7 @@ fn an_unchanged_world_flips_nothing() {
 
 #[test]
 fn tightening_the_sse_kms_bucket_policy_flips_exactly_the_kms_uploads() {
-    let before = bundled("sse-kms-enforced-by-bucket-policy.json");
+    let before = bundled("s3-encryption/sse-kms-enforced-by-bucket-policy.json");
     // The same two Deny statements, plus one that refuses every upload not made with
     // dual-layer SSE-KMS: the two uploads that succeeded (with aws:kms and the bucket's key)
     // are now refused; those already refused stay refused.
@@ -103,7 +103,7 @@ fn tightening_the_sse_kms_bucket_policy_flips_exactly_the_kms_uploads() {
 
 #[test]
 fn loosening_a_key_policy_to_everyone_flips_the_requests_it_now_grants() {
-    let before = bundled("kms-key-policy-delegation.json");
+    let before = bundled("kms/kms-key-policy-delegation.json");
     let key = "arn:aws:kms:us-east-1:222222222222:key/9a16e587-5587-460b-9d16-b24a2734fc2e";
     let after = swapped(
         &before,

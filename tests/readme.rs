@@ -6,12 +6,15 @@ use std::process::Command;
 fn the_readme_check_example_is_what_iamsim_prints() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
-    let command = "$ iamsim check scenarios/sse-kms-enforced-by-bucket-policy.json\n";
+    let command = "$ iamsim check scenarios/s3-encryption/sse-kms-enforced-by-bucket-policy.json\n";
     let start = readme.find(command).expect("the README shows a check run") + command.len();
     let end = start + readme[start..].find("```").expect("the example block ends");
     let shown = &readme[start..end];
     let out = Command::new(env!("CARGO_BIN_EXE_iamsim"))
-        .args(["check", "scenarios/sse-kms-enforced-by-bucket-policy.json"])
+        .args([
+            "check",
+            "scenarios/s3-encryption/sse-kms-enforced-by-bucket-policy.json",
+        ])
         .current_dir(root)
         .output()
         .expect("the binary runs");

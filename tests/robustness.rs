@@ -301,7 +301,7 @@ proptest! {
 
     #[test]
     fn mangled_scenarios_never_panic(cut in 0usize..2000, insert in "[\\[\\]{}\":,a-z0-9*?$ ]{0,8}") {
-        let base = include_str!("../scenarios/cross-account-replication-with-sse-kms.json");
+        let base = include_str!("../scenarios/replication/cross-account-replication-with-sse-kms.json");
         let mut at = cut.min(base.len());
         while !base.is_char_boundary(at) { at -= 1; }
         let text = format!("{}{}{}", &base[..at], insert, &base[at..]);

@@ -1,19 +1,14 @@
 //! Every scenario in `scenarios/` loads, and every check meets its expectation.
 
+mod common;
+
 use std::path::Path;
 
 use iamsim::scenario::{load_scenario, run_scenario, ExpectationStatus};
 
 #[test]
 fn bundled_scenarios_meet_their_expectations() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = common::scenario_files();
     assert!(
         files.len() >= 10,
         "expected the bundled scenarios, found {}",
@@ -47,7 +42,7 @@ fn bundled_scenarios_meet_their_expectations() {
 fn explain_traces_every_statement_of_a_bundled_scenario() {
     // The SSE-KMS enforcement experiment: the upload without --sse is denied by both statements.
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/sse-kms-enforced-by-bucket-policy.json");
+        .join("scenarios/s3-encryption/sse-kms-enforced-by-bucket-policy.json");
     let scenario = load_scenario(&path).unwrap();
     let results = run_scenario(&scenario, true);
     let denied = results

@@ -2,6 +2,8 @@
 //! docs/scenario.schema.json (kept equal to what `iamsim schema` prints), accepting every
 //! bundled scenario and refusing a misspelt field as the loader does.
 
+mod common;
+
 use std::path::Path;
 
 use iamsim::json::SourceText;
@@ -41,13 +43,7 @@ fn every_bundled_scenario_is_valid_and_a_misspelt_field_is_not() {
     let schema = json_schema();
     let validator =
         jsonschema::draft202012::new(&schema).expect("the schema is a valid draft 2020-12 schema");
-    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
-        .expect("scenarios/")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = common::scenario_files();
     assert!(files.len() >= 10);
     for file in &files {
         let doc = document(file);
@@ -82,7 +78,8 @@ fn every_bundled_scenario_is_valid_and_a_misspelt_field_is_not() {
         }
     }
     assert!(cases > 300, "{cases} case scenarios");
-    let mut misspelt = document(&root().join("scenarios/cross-account-bucket-access.json"));
+    let mut misspelt =
+        document(&root().join("scenarios/cross-account/cross-account-bucket-access.json"));
     let bucket = misspelt["buckets"][0].as_object_mut().expect("a bucket");
     let policy = bucket.remove("policy").expect("the bucket has a policy");
     bucket.insert("polcy".to_string(), policy);
@@ -90,7 +87,8 @@ fn every_bundled_scenario_is_valid_and_a_misspelt_field_is_not() {
         !validator.is_valid(&misspelt),
         "a misspelt bucket field is refused"
     );
-    let mut misspelt_check = document(&root().join("scenarios/cross-account-bucket-access.json"));
+    let mut misspelt_check =
+        document(&root().join("scenarios/cross-account/cross-account-bucket-access.json"));
     misspelt_check["checks"][0]["expectt"] = serde_json::json!("allowed");
     assert!(!validator.is_valid(&misspelt_check));
 }

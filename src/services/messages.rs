@@ -5,7 +5,7 @@
 //! Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html#access-denied-message-examples ;
 //! decisions A6 and A12; the CloudTrail records of the KMS-permissions experiment
-//! (scenarios/kms-permissions-for-upload-and-download.json).
+//! (scenarios/kms/kms-permissions-for-upload-and-download.json).
 
 use super::error::{ClientError, ErrorCode};
 use crate::engine::{Caller, Denial};
