@@ -179,4 +179,6 @@ pub struct Check {
     pub expect: Option<Expectation>,
     /// 1-based line of the check in its file.
     pub line: usize,
+    /// Why the check comes out as it does, in the author's words.
+    pub note: Option<String>,
 }

@@ -113,6 +113,7 @@ impl Question {
             session_policy: None,
             expect: None,
             line: 0,
+            note: None,
         };
         Ok(Scenario {
             source: Arc::new(SourceText::new("eval", "")),

@@ -165,6 +165,7 @@ impl Loader {
             session_policy,
             expect,
             line,
+            note: self.r.opt_str(obj, path, "note"),
         })
     }
 
