@@ -5,6 +5,7 @@ pub mod advice;
 pub mod engine;
 pub mod import;
 pub mod json;
+pub mod learn;
 pub mod policy;
 pub mod report;
 pub mod scenario;

@@ -15,9 +15,7 @@ use iamsim::report::json::JsonWriter;
 use iamsim::report::text::{JunitWriter, TextWriter};
 use iamsim::report::ReportWriter;
 use iamsim::scenario::question::Question;
-use iamsim::scenario::{
-    load_scenario, run_batches, run_scenario, CheckResult, ExpectationStatus, Scenario,
-};
+use iamsim::scenario::{load_scenario, run_batches, run_scenario, ExpectationStatus, Scenario};
 
 /// Answers whether an AWS call succeeds, which statement decides it, and why, from a scenario
 /// file describing principals, buckets, KMS keys and organizations.
@@ -50,9 +48,57 @@ enum Command {
     /// why it did or did not apply.
     Explain {
         file: PathBuf,
-        /// The check's name (all checks when left out).
+        /// The check: its name, a part of its name that only it has, or its 1-based index
+        /// (all checks when left out).
         #[arg(long)]
         check: Option<String>,
+        /// Walk through the evaluation in AWS's documented order, each stage with its rule
+        /// and the AWS page that states it.
+        #[arg(long)]
+        learn: bool,
+    },
+    /// The smallest verified edits that make a denied check succeed (or an allowed check that
+    /// should be denied fail), ranked by how little access each adds.
+    Fix {
+        file: PathBuf,
+        /// The check: its name, a part of its name, or its 1-based index.
+        #[arg(long)]
+        check: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Who can make a request: every principal of the world, the accounts the policies name,
+    /// and anyone at all.
+    WhoCan {
+        file: PathBuf,
+        /// One authorization: its action (with --resource).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        resource: Option<String>,
+        /// A modelled S3 call (with --bucket and --key).
+        #[arg(long)]
+        call: Option<String>,
+        #[arg(long)]
+        bucket: Option<String>,
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Practise: predict the outcome of checks from the scenario library, then read why.
+    Quiz {
+        /// Scenario files or folders (the library in scenarios/ when left out).
+        files: Vec<PathBuf>,
+        /// Only this topic (a folder of the library, or a part of a file name).
+        #[arg(long)]
+        topic: Option<String>,
+        /// The same seed gives the same questions in the same order.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many questions.
+        #[arg(long, default_value_t = 10)]
+        count: usize,
     },
     /// Which decisions a change flips: runs two versions of a scenario and compares their
     /// checks by name, and with --matrix every request the worlds' policies speak of. Exit 0:
@@ -156,7 +202,27 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files, format } => check(&files, format),
-        Command::Explain { file, check } => explain(&file, check.as_deref()),
+        Command::Explain { file, check, learn } => explain(&file, check.as_deref(), learn),
+        Command::Fix {
+            file,
+            check,
+            format,
+        } => fix(&file, &check, format),
+        Command::WhoCan {
+            file,
+            action,
+            resource,
+            call,
+            bucket,
+            key,
+            format,
+        } => who_can(&file, action, resource, call, bucket, key, format),
+        Command::Quiz {
+            files,
+            topic,
+            seed,
+            count,
+        } => quiz(&files, topic, seed, count),
         Command::Schema => {
             let schema = iamsim::scenario::format::json_schema();
             emit(&format!(
@@ -492,42 +558,196 @@ fn compare_matrix(
     })
 }
 
-fn explain(path: &Path, name: Option<&str>) -> ExitCode {
-    let scenario: Scenario = match load_scenario(path) {
-        Ok(s) => s,
-        Err(e) => {
-            for p in &e.problems {
-                eprintln!("{p}");
-            }
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(n) = name {
-        if !scenario.checks.iter().any(|c| c.name == n) {
-            eprintln!("{}: no check named {n:?}; the checks are:", path.display());
-            for c in &scenario.checks {
-                eprintln!("  {}", c.name);
-            }
-            return ExitCode::from(2);
+/// The check a `--check` argument names: its exact name, a part of its name only it has, or
+/// its 1-based index. Lists the checks when the name matches none or several.
+fn pick_check(path: &Path, scenario: &Scenario, wanted: &str) -> Result<usize, ExitCode> {
+    let checks = &scenario.checks;
+    if let Some(i) = checks.iter().position(|c| c.name == wanted) {
+        return Ok(i);
+    }
+    if let Ok(n) = wanted.parse::<usize>() {
+        if (1..=checks.len()).contains(&n) {
+            return Ok(n - 1);
         }
     }
-    let results = run_scenario(&scenario, true);
-    let file = path.display().to_string();
-    let chosen: Vec<&CheckResult> = results
-        .iter()
-        .filter(|c| name.is_none_or(|n| c.name == n))
+    let matches: Vec<usize> = (0..checks.len())
+        .filter(|&i| checks[i].name.contains(wanted))
         .collect();
-    let texts: Vec<String> = chosen
+    if let [only] = matches.as_slice() {
+        return Ok(*only);
+    }
+    let (what, list): (&str, Vec<usize>) = if matches.is_empty() {
+        ("no check's name contains", (0..checks.len()).collect())
+    } else {
+        ("several checks' names contain", matches)
+    };
+    eprintln!("{}: {what} {wanted:?}; the checks are:", path.display());
+    for i in list {
+        eprintln!("  {:>3}  {}", i + 1, checks[i].name);
+    }
+    Err(ExitCode::from(2))
+}
+
+fn load_or_report(path: &Path) -> Result<Scenario, ExitCode> {
+    load_scenario(path).map_err(|e| {
+        for p in &e.problems {
+            eprintln!("{p}");
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn explain(path: &Path, name: Option<&str>, learn: bool) -> ExitCode {
+    let scenario = match load_or_report(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let chosen_index = match name {
+        Some(n) => match pick_check(path, &scenario, n) {
+            Ok(i) => Some(i),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let results = match chosen_index {
+        Some(i) => {
+            let mut r = iamsim::scenario::run_checks(&scenario.world, &scenario.checks[..=i], true);
+            r.split_off(i)
+        }
+        None => run_scenario(&scenario, true),
+    };
+    let checks: Vec<&iamsim::scenario::Check> = match chosen_index {
+        Some(i) => vec![&scenario.checks[i]],
+        None => scenario.checks.iter().collect(),
+    };
+    let file = path.display().to_string();
+    let texts: Vec<String> = results
         .iter()
-        .map(|c| report::text::explain(&file, c))
+        .zip(&checks)
+        .map(|(r, c)| {
+            if learn {
+                iamsim::learn::walk_through(c, r)
+            } else {
+                report::text::explain(&file, r)
+            }
+        })
         .collect();
     emit(&texts.join("\n----------------------------------------------------------------\n\n"));
-    if chosen
+    if results
         .iter()
         .any(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))
     {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn fix(path: &Path, wanted: &str, format: Format) -> ExitCode {
+    let scenario = match load_or_report(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let index = match pick_check(path, &scenario, wanted) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let name = scenario.checks[index].name.clone();
+    match iamsim::advice::fix(&path.display().to_string(), &scenario.source.text, &name) {
+        Ok(report) => {
+            emit(&match format {
+                Format::Json => iamsim::advice::render::fix_json(&report),
+                _ => iamsim::advice::render::fix_text(&report),
+            });
+            if report.suggestions.iter().any(|s| s.reaches_goal) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn who_can(
+    path: &Path,
+    action: Option<String>,
+    resource: Option<String>,
+    call: Option<String>,
+    bucket: Option<String>,
+    key: Option<String>,
+    format: Format,
+) -> ExitCode {
+    let scenario = match load_or_report(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let question = match (action, resource, call, bucket, key) {
+        (Some(action), Some(resource), None, None, None) => {
+            iamsim::advice::Question::Action { action, resource }
+        }
+        (None, None, Some(call), Some(bucket), Some(key)) => {
+            match iamsim::services::Call::parse(&call) {
+                Some(call) => iamsim::advice::Question::Call {
+                    call,
+                    bucket,
+                    key,
+                    headers: Vec::new(),
+                },
+                None => {
+                    eprintln!(
+                        "--call {call:?}: expected one of {}",
+                        iamsim::services::Call::ALL.map(|c| c.name()).join(", ")
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => {
+            eprintln!("who-can: give --action and --resource, or --call, --bucket and --key");
+            return ExitCode::from(2);
+        }
+    };
+    let answers = iamsim::advice::who_can(&scenario.world, &question);
+    emit(&match format {
+        Format::Json => iamsim::advice::render::who_can_json(&answers),
+        _ => iamsim::advice::render::who_can_text(&answers),
+    });
+    ExitCode::SUCCESS
+}
+
+fn quiz(files: &[PathBuf], topic: Option<String>, seed: u64, count: usize) -> ExitCode {
+    use std::io::IsTerminal;
+    let files = if files.is_empty() {
+        expand(&[PathBuf::from("scenarios")])
+    } else {
+        expand(files)
+    };
+    let options = iamsim::learn::quiz::QuizOptions {
+        topic,
+        seed,
+        count,
+        color: std::io::stdout().is_terminal(),
+    };
+    let items = match iamsim::learn::quiz::items(&files, &options) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if items.is_empty() {
+        eprintln!("quiz: no check with an expectation in these files (or this topic)");
+        return ExitCode::from(2);
+    }
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut output = std::io::stdout().lock();
+    match iamsim::learn::quiz::run(&items, &options, &mut input, &mut output) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::SUCCESS,
     }
 }

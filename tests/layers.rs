@@ -1,13 +1,14 @@
 //! The library's layers import only downward: json < policy < engine < world < services <
-//! scenario < report < import < advice. A module that reached up (the services reading scenario checks, the
+//! scenario < report < import < advice < learn. A module that reached up (the services reading scenario checks, the
 //! policy language calling its evaluator) would tie a lower idea to a higher one; this test
 //! fails on the first such import, naming the file and line.
 
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. A layer may use any layer before it.
-const LAYERS: [&str; 9] = [
+const LAYERS: [&str; 10] = [
     "json", "policy", "engine", "world", "services", "scenario", "report", "import", "advice",
+    "learn",
 ];
 
 /// The source files of a layer: `src/<layer>.rs` or everything under `src/<layer>/`.

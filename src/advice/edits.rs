@@ -278,6 +278,12 @@ pub(super) fn statements<'d>(
     statements_of(doc, target, false).ok()
 }
 
+/// A target's policy document, once [`statements`] has normalized it in `doc`.
+pub(super) fn document(doc: &Value, target: &PolicyTarget) -> Option<Value> {
+    let mut copy = doc.clone();
+    policy_of(&mut copy, target, false).ok().cloned()
+}
+
 /// The entry of a top-level list whose `field` is `value`.
 fn find_mut<'d>(
     doc: &'d mut Value,
@@ -307,6 +313,17 @@ fn statements_of<'d>(
     target: &PolicyTarget,
     create: bool,
 ) -> Result<&'d mut Vec<Value>, String> {
+    policy_of(doc, target, create)?["Statement"]
+        .as_array_mut()
+        .ok_or_else(|| "the policy has no Statement array".to_string())
+}
+
+/// A target's policy document in `doc`, normalized (see [`statements_of`]).
+fn policy_of<'d>(
+    doc: &'d mut Value,
+    target: &PolicyTarget,
+    create: bool,
+) -> Result<&'d mut Value, String> {
     let slot: &mut Value = match target {
         PolicyTarget::Identity { principal, policy } => {
             let p = principal_entry(doc, principal, create)?;
@@ -414,9 +431,7 @@ fn statements_of<'d>(
         }
     };
     normalize(slot)?;
-    slot["Statement"]
-        .as_array_mut()
-        .ok_or_else(|| "the policy has no Statement array".to_string())
+    Ok(slot)
 }
 
 /// The principal entry of an ARN; with `create`, a new user or role when it is not declared.

@@ -301,7 +301,12 @@ fn candidates(t: &Trial, index: usize, goal: Goal) -> Vec<Edit> {
 }
 
 /// The policy of the scenario a deciding statement sits in.
-fn target_of(world: &World, check: &Check, r: &StatementRef, doc: &Value) -> Option<PolicyTarget> {
+pub fn target_of(
+    world: &World,
+    check: &Check,
+    r: &StatementRef,
+    doc: &Value,
+) -> Option<PolicyTarget> {
     let name = &*r.policy;
     let after = |prefix: &str| name.strip_prefix(prefix).map(str::to_string);
     Some(match r.policy_type {
@@ -375,6 +380,20 @@ fn target_of(world: &World, check: &Check, r: &StatementRef, doc: &Value) -> Opt
             }
         }
     })
+}
+
+/// The policy document a deciding statement sits in, as the scenario writes it (a JSON string
+/// or an AWS CLI wrapper read into the document it holds).
+pub fn policy_document(
+    world: &World,
+    check: &Check,
+    r: &StatementRef,
+    doc: &Value,
+) -> Option<Value> {
+    let target = target_of(world, check, r, doc)?;
+    let mut copy = doc.clone();
+    super::edits_statements(&mut copy, &target)?;
+    super::edits::document(&copy, &target)
 }
 
 /// The statement a reference points at, as the document writes it.

@@ -7,7 +7,7 @@ pub mod fix;
 pub mod render;
 pub mod who_can;
 
-pub use fix::{fix, FixError, FixReport, Goal, Suggestion};
+pub use fix::{fix, policy_document, target_of, FixError, FixReport, Goal, Suggestion};
 pub use who_can::{who_can, Question, WhoAnswer, WhoCan};
 
 /// The statements of a scenario policy, read through a copy of the document.

@@ -636,6 +636,11 @@ pub static CHECK: Shape = Shape {
             Kind::Policy,
             "sts:AssumeRole*: the session policy passed.",
         ),
+        field(
+            "note",
+            Kind::Text,
+            "Why the check comes out as it does, for a reader (shown by explain and quiz).",
+        ),
     ],
 };
 

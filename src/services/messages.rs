@@ -126,8 +126,17 @@ pub fn where_the_fix_belongs(
     if caller?.account.as_deref() != Some(key.account.as_str()) {
         return None;
     }
+    // A statement that names the account, covers the action and sets no condition: with it,
+    // an IAM Allow is all the request lacks.
+    let name = step
+        .action
+        .split_once(':')
+        .map_or("", |(_, n)| n)
+        .to_ascii_lowercase();
     let delegates = key.policy.statements.iter().any(|s| {
         s.effect == crate::policy::Effect::Allow
+            && s.conditions.is_empty()
+            && s.action.matches("kms", &name)
             && s.principal.as_ref().is_some_and(|p| {
                 p.entries.iter().any(|e| {
                     matches!(e, crate::policy::model::PrincipalEntry::Account(a) if *a == key.account)
