@@ -15,7 +15,9 @@ use iamsim::report::json::JsonWriter;
 use iamsim::report::text::{JunitWriter, TextWriter};
 use iamsim::report::ReportWriter;
 use iamsim::scenario::question::Question;
-use iamsim::scenario::{load_scenario, run_batches, run_scenario, ExpectationStatus, Scenario};
+use iamsim::scenario::{
+    load_scenario, run_batches, run_scenario, ExpectationStatus, PolicyWarning, Scenario,
+};
 
 /// Answers whether an AWS call succeeds, which statement decides it, and why, from a scenario
 /// file describing principals, buckets, KMS keys and organizations.
@@ -36,13 +38,17 @@ enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Run every check of scenario files (or of every *.json in a folder) and compare them with
-    /// their expectations. Exit 0: all met; 1: some unmet; 2: invalid input.
+    /// their expectations. Exit 0: all met; 1: some unmet (or, with --deny-warnings, a lint
+    /// finding); 2: invalid input.
     Check {
         /// Scenario files or folders.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Fail the run (exit 1) when a policy has a lint finding.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print the full trace of checks: every step, the request context, every statement and
     /// why it did or did not apply.
@@ -56,6 +62,9 @@ enum Command {
         /// and the AWS page that states it.
         #[arg(long)]
         learn: bool,
+        /// Fail the run (exit 1) when a policy has a lint finding.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// The smallest verified edits that make a denied check succeed (or an allowed check that
     /// should be denied fail), ranked by how little access each adds.
@@ -176,7 +185,40 @@ enum Command {
         /// Print the full trace.
         #[arg(long)]
         explain: bool,
+        /// Fail the run (exit 2, as invalid input: 1 means denied) when the action or a policy
+        /// has a lint finding.
+        #[arg(long)]
+        deny_warnings: bool,
     },
+    /// Lint policies against AWS's service authorization reference: actions, resources and
+    /// condition keys that do not exist or never apply, public Allows, NotAction with Allow.
+    /// FILE is a scenario (every policy in it) or a policy file (a document, a JSON string
+    /// holding one, or an AWS CLI output that prints one). Exit 0: no finding, or warnings
+    /// only; 1: warnings, with --deny-warnings; 2: an error-level finding (AWS would refuse
+    /// the policy) or invalid input.
+    Lint {
+        /// Scenario or policy files, or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintFormat,
+        /// Fail the run (exit 1) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// The type of the policy files (identity, boundary, session, scp, rcp, bucket, key,
+        /// trust, endpoint, resource); by default read from the AWS CLI command that printed
+        /// the file, else from the statements.
+        #[arg(long = "policy-type")]
+        policy_type: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Standard output without its line buffering: a report is written in large blocks, and the
@@ -201,8 +243,23 @@ fn emit(text: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files, format } => check(&files, format),
-        Command::Explain { file, check, learn } => explain(&file, check.as_deref(), learn),
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+        } => check(&files, format, deny_warnings),
+        Command::Explain {
+            file,
+            check,
+            learn,
+            deny_warnings,
+        } => explain(&file, check.as_deref(), learn, deny_warnings),
+        Command::Lint {
+            files,
+            format,
+            deny_warnings,
+            policy_type,
+        } => lint(&files, format, deny_warnings, policy_type.as_deref()),
         Command::Fix {
             file,
             check,
@@ -261,6 +318,7 @@ fn main() -> ExitCode {
             context,
             multi,
             explain,
+            deny_warnings,
         } => {
             let question = Question {
                 principal,
@@ -273,13 +331,14 @@ fn main() -> ExitCode {
                 context,
                 multi,
             };
-            eval(&question, explain)
+            eval(&question, explain, deny_warnings)
         }
     }
 }
 
-/// Answers one question: exit 0 allowed, 1 denied, 2 invalid input.
-fn eval(question: &Question, explain: bool) -> ExitCode {
+/// Answers one question: exit 0 allowed, 1 denied, 2 invalid input (or, with
+/// `--deny-warnings`, a lint finding).
+fn eval(question: &Question, explain: bool, deny_warnings: bool) -> ExitCode {
     let scenario = match question.scenario() {
         Ok(s) => s,
         Err(problems) => {
@@ -289,6 +348,8 @@ fn eval(question: &Question, explain: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let warnings = eval_warnings(question, &scenario.world);
+    print_warnings(&warnings);
     let results = run_scenario(&scenario, explain);
     let Some(result) = results.first() else {
         return ExitCode::from(2);
@@ -306,10 +367,72 @@ fn eval(question: &Question, explain: bool) -> ExitCode {
         text.push('\n');
     }
     emit(&text);
-    if result.allowed() {
+    if deny_warnings && !warnings.is_empty() {
+        ExitCode::from(2)
+    } else if result.allowed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The lint findings of `eval`'s input: its action, and each policy file (positions in the
+/// file the policy was read from).
+fn eval_warnings(question: &Question, world: &iamsim::world::World) -> Vec<PolicyWarning> {
+    use iamsim::json::SourceText;
+    let mut out = Vec::new();
+    if let Some(f) = iamsim::policy::lint::lint_action(&question.action) {
+        out.push(PolicyWarning::new(
+            &SourceText::new("eval", ""),
+            "--action",
+            &f,
+        ));
+    }
+    // Positions need the files' text; the policies themselves are those the world holds.
+    let read = |path: &Path| {
+        SourceText::new(
+            path.display().to_string(),
+            std::fs::read_to_string(path).unwrap_or_default(),
+        )
+    };
+    if let Some(holder) = world
+        .principals
+        .values()
+        .find(|p| !p.identity.is_empty() || p.boundary.is_some())
+    {
+        for (path, policy) in question.identity_policies.iter().zip(&holder.identity) {
+            out.extend(PolicyWarning::of_policy(&read(path), policy));
+        }
+        if let (Some(path), Some(policy)) = (&question.permissions_boundary, &holder.boundary) {
+            out.extend(PolicyWarning::of_policy(&read(path), policy));
+        }
+    }
+    if let Some(path) = &question.resource_policy {
+        let resource_policy = world
+            .buckets
+            .values()
+            .filter_map(|b| b.policy.as_ref())
+            .chain(
+                world
+                    .keys
+                    .values()
+                    .filter(|k| !k.default_policy)
+                    .map(|k| &k.policy),
+            )
+            .chain(world.principals.values().filter_map(|p| p.trust.as_ref()))
+            .chain(world.resources.values().map(|r| &r.policy))
+            .next();
+        if let Some(policy) = resource_policy {
+            out.extend(PolicyWarning::of_policy(&read(path), policy));
+        }
+    }
+    out
+}
+
+/// Prints lint findings on standard error, one a line.
+fn print_warnings(warnings: &[PolicyWarning]) {
+    for w in warnings {
+        eprintln!("{w}");
     }
 }
 
@@ -354,7 +477,7 @@ fn load_all(files: &[PathBuf]) -> Option<Vec<(String, Scenario)>> {
 /// How many results a report holds at a time.
 const BATCH: usize = 4096;
 
-fn check(files: &[PathBuf], format: Format) -> ExitCode {
+fn check(files: &[PathBuf], format: Format, deny_warnings: bool) -> ExitCode {
     let Some(scenarios) = load_all(files) else {
         return ExitCode::from(2);
     };
@@ -368,10 +491,9 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
         Format::Text => Box::new(TextWriter::new(out)),
         Format::Junit => Box::new(JunitWriter::new(out)),
     };
+    let findings: usize = scenarios.iter().map(|(_, s)| s.warnings.len()).sum();
     for (file, scenario) in &scenarios {
-        for w in &scenario.warnings {
-            eprintln!("{w}");
-        }
+        print_warnings(&scenario.warnings);
         // A closed pipe (`| head`) only ends the output: write errors are not reported.
         let _ = writer.begin_file(file);
         run_batches(&scenario.world, &scenario.checks, false, BATCH, |batch| {
@@ -383,7 +505,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     // The process ends now: leaving the scenarios to the operating system saves freeing their
     // checks one by one.
     std::mem::forget(scenarios);
-    if summary.unmet > 0 {
+    if summary.unmet > 0 || (deny_warnings && findings > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -597,11 +719,12 @@ fn load_or_report(path: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn explain(path: &Path, name: Option<&str>, learn: bool) -> ExitCode {
+fn explain(path: &Path, name: Option<&str>, learn: bool, deny_warnings: bool) -> ExitCode {
     let scenario = match load_or_report(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    print_warnings(&scenario.warnings);
     let chosen_index = match name {
         Some(n) => match pick_check(path, &scenario, n) {
             Ok(i) => Some(i),
@@ -636,6 +759,7 @@ fn explain(path: &Path, name: Option<&str>, learn: bool) -> ExitCode {
     if results
         .iter()
         .any(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))
+        || (deny_warnings && !scenario.warnings.is_empty())
     {
         ExitCode::from(1)
     } else {
@@ -749,5 +873,95 @@ fn quiz(files: &[PathBuf], topic: Option<String>, seed: u64, count: usize) -> Ex
     match iamsim::learn::quiz::run(&items, &options, &mut input, &mut output) {
         Ok(_) => ExitCode::SUCCESS,
         Err(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// Lints scenario and policy files: exit 0 without findings or with warnings only, 1 with
+/// warnings under `--deny-warnings`, 2 with an error-level finding or invalid input.
+fn lint(
+    files: &[PathBuf],
+    format: LintFormat,
+    deny_warnings: bool,
+    policy_type: Option<&str>,
+) -> ExitCode {
+    use iamsim::json::SourceText;
+    use iamsim::policy::lint::{is_policy_document, lint_policy_text, Level};
+    let policy_type = match policy_type.map(str::parse::<iamsim::policy::PolicyType>) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("--policy-type: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut findings: Vec<PolicyWarning> = Vec::new();
+    let mut invalid = false;
+    for path in expand(files) {
+        let name = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{name}: cannot read: {e}");
+                invalid = true;
+                continue;
+            }
+        };
+        let source = SourceText::new(name.clone(), text);
+        // A scenario's checks need not be read to tell it from a policy.
+        let is_policy = source
+            .parse_deferring(true, "checks")
+            .is_ok_and(|node| is_policy_document(&node));
+        if is_policy {
+            let stem = path
+                .file_stem()
+                .map_or_else(|| name.clone(), |s| s.to_string_lossy().to_string());
+            match lint_policy_text(&source, policy_type, &stem) {
+                Ok((policy, found)) => findings.extend(
+                    found
+                        .iter()
+                        .map(|f| PolicyWarning::new(&source, &policy.name, f)),
+                ),
+                Err(e) => {
+                    invalid = true;
+                    for p in &e.0 {
+                        eprintln!("{p}");
+                    }
+                }
+            }
+        } else {
+            match iamsim::scenario::load_scenario_text(&name, &source.text) {
+                Ok(scenario) => findings.extend(scenario.warnings),
+                Err(e) => {
+                    invalid = true;
+                    for p in &e.problems {
+                        eprintln!("{p}");
+                    }
+                }
+            }
+        }
+    }
+    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
+    let warnings = findings.len() - errors;
+    emit(&match format {
+        LintFormat::Text => {
+            let mut t: String = findings.iter().map(|f| format!("{f}\n")).collect();
+            t.push_str(&format!(
+                "{} finding{}: {errors} error{}, {warnings} warning{}\n",
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" },
+            ));
+            t
+        }
+        LintFormat::Json => report::sarif::render_json(&findings),
+        LintFormat::Sarif => report::sarif::render(&findings),
+    });
+    if invalid || errors > 0 {
+        ExitCode::from(2)
+    } else if deny_warnings && warnings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

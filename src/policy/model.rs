@@ -210,6 +210,9 @@ pub struct ActionPattern {
     /// `None` for `"*"`.
     pub service: Option<String>,
     pub name: Glob,
+    /// Byte offset of the pattern's string in its source (see [`Statement::line`] for when it
+    /// means nothing).
+    pub offset: u32,
 }
 
 impl ActionPattern {
@@ -227,6 +230,8 @@ impl ActionPattern {
 pub struct ActionElement {
     pub negated: bool,
     pub patterns: Vec<ActionPattern>,
+    /// Byte offset of the element's value in its source.
+    pub offset: u32,
 }
 
 impl ActionElement {
@@ -240,6 +245,17 @@ impl ActionElement {
 pub struct ResourceElement {
     pub negated: bool,
     pub patterns: Vec<ArnPattern>,
+    /// Byte offset of the element's value in its source.
+    pub offset: u32,
+    /// Byte offset of each pattern's string, in the order of `patterns`.
+    pub offsets: Vec<u32>,
+}
+
+impl ResourceElement {
+    /// Byte offset of pattern `i`'s string, else of the element.
+    pub fn offset_of(&self, i: usize) -> u32 {
+        self.offsets.get(i).copied().unwrap_or(self.offset)
+    }
 }
 
 /// One statement, compiled.
@@ -255,8 +271,46 @@ pub struct Statement {
     /// statement applies to nothing).
     pub resource: Option<ResourceElement>,
     pub conditions: Vec<Condition>,
-    /// 1-based line of the statement in its source, when known.
+    /// 1-based line of the statement in its source, when known. When it is not (a policy
+    /// built from a value with no source), the byte offsets below mean nothing.
     pub line: Option<usize>,
+    /// Byte offset of the statement in its source. Offsets are kept instead of lines and
+    /// columns, which are counted only when a position is shown ([`crate::json::SourceText`]).
+    /// A policy given as a JSON string has every offset at the string's own position.
+    pub offset: u32,
+    /// Byte offset of the `Principal` / `NotPrincipal` value, when there is one.
+    pub principal_offset: Option<u32>,
+    /// Byte offset of each condition's key, in the order of `conditions`.
+    pub condition_offsets: Vec<u32>,
+}
+
+impl Statement {
+    /// Byte offset of condition `i`'s key, else of the statement.
+    pub fn condition_offset(&self, i: usize) -> u32 {
+        self.condition_offsets
+            .get(i)
+            .copied()
+            .unwrap_or(self.offset)
+    }
+
+    /// Moves every position to one place: a policy read from a JSON string is located at the
+    /// string.
+    pub(crate) fn relocate(&mut self, offset: u32, line: Option<usize>) {
+        self.line = line;
+        self.offset = offset;
+        if let Some(p) = &mut self.principal_offset {
+            *p = offset;
+        }
+        self.action.offset = offset;
+        for p in &mut self.action.patterns {
+            p.offset = offset;
+        }
+        if let Some(r) = &mut self.resource {
+            r.offset = offset;
+            r.offsets.iter_mut().for_each(|o| *o = offset);
+        }
+        self.condition_offsets.iter_mut().for_each(|o| *o = offset);
+    }
 }
 
 /// A parsed, checked and compiled policy.

@@ -9,7 +9,9 @@ use super::arn::{is_account_id, ArnPattern, IamEntity, ServiceCase};
 use super::condition::{Condition, Operator};
 use super::model::*;
 use super::wildcard::Glob;
-use crate::json::{suggest, Diagnostic, Diagnostics, JsonPath, Node, Problem, SourceText, Value};
+use crate::json::{
+    suggest, Diagnostic, Diagnostics, JsonPath, Node, Problem, SourceText, Span, Value,
+};
 
 /// Most statements accepted in one policy. AWS's own size limits (6,144 characters for a
 /// managed policy, 20 KB for a bucket policy) allow a few hundred; the limit is generous so
@@ -95,7 +97,7 @@ pub fn parse_policy(
         return match inner.parse(false) {
             Ok(inner_node) => {
                 let mut inner_diags = Diagnostics::new();
-                let policy = parse_policy(
+                let mut policy = parse_policy(
                     &inner_node,
                     policy_type,
                     name,
@@ -103,6 +105,14 @@ pub fn parse_policy(
                     &inner,
                     &mut inner_diags,
                 );
+                // Positions inside the string mean nothing in the file: every element of the
+                // policy is located at the string itself.
+                let line = (node.span != Span::default()).then(|| source.line(node.span.offset()));
+                if let Some(p) = &mut policy {
+                    for s in &mut p.statements {
+                        s.relocate(node.span.start, line);
+                    }
+                }
                 for d in inner_diags {
                     let (line, col) = inner.line_col(d.span.offset());
                     diags.push(Diagnostic {
@@ -328,15 +338,20 @@ fn check_duplicates(node: &Node, path: &JsonPath, diags: &mut Diagnostics) {
     }
 }
 
-/// A string or an array of strings (AWS accepts a bare string wherever a list goes).
-fn string_list(node: &Node, path: &JsonPath, diags: &mut Diagnostics) -> Vec<(String, JsonPath)> {
+/// A string or an array of strings (AWS accepts a bare string wherever a list goes), each
+/// with its path and span.
+fn string_list(
+    node: &Node,
+    path: &JsonPath,
+    diags: &mut Diagnostics,
+) -> Vec<(String, JsonPath, Span)> {
     match &node.value {
-        Value::String(s) => vec![(s.to_string(), path.clone())],
+        Value::String(s) => vec![(s.to_string(), path.clone(), node.span)],
         Value::Array(items) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 match item.as_str() {
-                    Some(s) => out.push((s.to_string(), path.index(i))),
+                    Some(s) => out.push((s.to_string(), path.index(i), item.span)),
                     None => diags.push(Diagnostic::new(
                         &path.index(i),
                         item.span,
@@ -387,9 +402,11 @@ fn parse_statement(
     let principal = parse_principal_element(node, policy_type, effect, path, diags);
     let action = parse_action_element(node, path, diags);
     let resource = parse_resource_element(node, policy_type, variables, path, diags);
-    let conditions = match node.get("Condition") {
-        None => Vec::new(),
-        Some(n) => parse_conditions(n, variables, &path.key("Condition"), diags),
+    let (conditions, condition_offsets): (Vec<Condition>, Vec<u32>) = match node.get("Condition") {
+        None => (Vec::new(), Vec::new()),
+        Some(n) => parse_conditions(n, variables, &path.key("Condition"), diags)
+            .into_iter()
+            .unzip(),
     };
 
     if policy_type == PolicyType::Rcp && effect == Some(Effect::Allow) {
@@ -407,6 +424,10 @@ fn parse_statement(
         return None;
     }
     let line = source.line(node.span.offset());
+    let principal_offset = node
+        .get("Principal")
+        .or_else(|| node.get("NotPrincipal"))
+        .map(|n| n.span.start);
     Some(Statement {
         index,
         sid,
@@ -416,6 +437,9 @@ fn parse_statement(
         resource,
         conditions,
         line: (node.span != Default::default()).then_some(line),
+        offset: node.span.start,
+        principal_offset,
+        condition_offsets,
     })
 }
 
@@ -667,7 +691,7 @@ pub fn parse_principal_value(
         let values = string_list(&m.value, &p, diags);
         match &*m.name {
             "AWS" => {
-                for (v, vp) in values {
+                for (v, vp, _) in values {
                     match aws_principal(&v) {
                         Ok(e) => entries.push(e),
                         Err(e) => diags.push(Diagnostic::new(&vp, m.value.span, e.to_string())),
@@ -675,7 +699,7 @@ pub fn parse_principal_value(
                 }
             }
             "Service" => {
-                for (v, vp) in values {
+                for (v, vp, _) in values {
                     if v.contains(['*', '?']) || v.is_empty() {
                         diags.push(Diagnostic::new(
                             &vp,
@@ -687,11 +711,11 @@ pub fn parse_principal_value(
                     }
                 }
             }
-            "Federated" => entries.extend(values.into_iter().map(|(v, _)| PrincipalEntry::Federated(v))),
+            "Federated" => entries.extend(values.into_iter().map(|(v, _, _)| PrincipalEntry::Federated(v))),
             "CanonicalUser" => entries.extend(
                 values
                     .into_iter()
-                    .map(|(v, _)| PrincipalEntry::CanonicalUser(v)),
+                    .map(|(v, _, _)| PrincipalEntry::CanonicalUser(v)),
             ),
             other => diags.push(
                 Diagnostic::new(
@@ -791,19 +815,26 @@ fn parse_action_element(
         diags.push(Diagnostic::new(&p, n.span, "expected at least one action"));
     }
     let mut patterns = Vec::new();
-    for (v, vp) in values {
+    for (v, vp, span) in values {
         match action_pattern(&v) {
-            Some(a) => patterns.push(a),
+            Some(a) => patterns.push(ActionPattern {
+                offset: span.start,
+                ..a
+            }),
             None => diags.push(Diagnostic::new(
                 &vp,
-                n.span,
+                span,
                 format!(
                     "expected \"*\" or \"service:ActionName\" (e.g. \"s3:GetObject\"), found {v:?}"
                 ),
             )),
         }
     }
-    Some(ActionElement { negated, patterns })
+    Some(ActionElement {
+        negated,
+        patterns,
+        offset: n.span.start,
+    })
 }
 
 /// Compiles one action pattern; both parts compare case-insensitively, so both are lowercased.
@@ -814,6 +845,7 @@ pub fn action_pattern(v: &str) -> Option<ActionPattern> {
             source: v.to_string(),
             service: None,
             name: Glob::new("*"),
+            offset: 0,
         });
     }
     let (service, name) = v.split_once(':')?;
@@ -825,6 +857,7 @@ pub fn action_pattern(v: &str) -> Option<ActionPattern> {
         source: v.to_string(),
         service: Some(service.to_ascii_lowercase()),
         name: Glob::new(&name.to_ascii_lowercase()),
+        offset: 0,
     })
 }
 
@@ -870,27 +903,35 @@ fn parse_resource_element(
         ));
     }
     let mut patterns = Vec::with_capacity(values.len());
-    for (v, vp) in values {
+    let mut offsets = Vec::with_capacity(values.len());
+    for (v, vp, span) in values {
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
         if v != "*" && !v.starts_with("arn:") {
             diags.push(Diagnostic::new(
                 &vp,
-                n.span,
+                span,
                 format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {v:?}"),
             ));
             continue;
         }
         patterns.push(ArnPattern::new(&v, variables, ServiceCase::Insensitive));
+        offsets.push(span.start);
     }
-    Some(ResourceElement { negated, patterns })
+    Some(ResourceElement {
+        negated,
+        patterns,
+        offset: n.span.start,
+        offsets,
+    })
 }
 
+/// The conditions of a `Condition` element, each with the byte offset of its key.
 fn parse_conditions(
     node: &Node,
     variables: bool,
     path: &JsonPath,
     diags: &mut Diagnostics,
-) -> Vec<Condition> {
+) -> Vec<(Condition, u32)> {
     let Some(members) = node.as_object() else {
         diags.push(Diagnostic::new(
             path,
@@ -931,13 +972,10 @@ fn parse_conditions(
         };
         check_duplicates(&m.value, &op_path, diags);
         for k in keys {
-            out.extend(parse_condition(
-                operator,
-                k,
-                variables,
-                &op_path.key(&k.name),
-                diags,
-            ));
+            out.extend(
+                parse_condition(operator, k, variables, &op_path.key(&k.name), diags)
+                    .map(|c| (c, k.name_span.start)),
+            );
         }
     }
     out

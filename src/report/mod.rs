@@ -1,8 +1,9 @@
-//! Reports: the text, JSON, JUnit and explanation forms of results. What AWS's messages say
-//! comes from the services layer; reports only print it.
+//! Reports: the text, JSON, JUnit and explanation forms of results, and lint findings as SARIF.
+//! What AWS's messages say comes from the services layer; reports only print it.
 
 pub mod diff;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::io;

@@ -17,6 +17,7 @@ pub use run::{run_batches, run_checks, run_scenario, CheckResult, ExpectationSta
 
 use crate::engine::{Caller, ContextValue, Outcome};
 use crate::json::SourceText;
+use crate::policy::lint::{Finding, Level, Rule};
 use crate::policy::{Policy, PolicyType};
 use crate::services::{Call, ErrorCode, RoleParameters, StsCall};
 use crate::world::World;
@@ -31,25 +32,83 @@ pub struct Scenario {
     pub warnings: Vec<PolicyWarning>,
 }
 
-/// A policy that is valid but probably does not mean what its author meant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A lint finding located in its file: a policy AWS would refuse, or one it accepts although it
+/// probably does not mean what its author meant (or a request naming an action that does not
+/// exist). See [`crate::policy::lint`] for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PolicyWarning {
     pub file: String,
-    /// 1-based line of the statement, when known.
+    /// 1-based line of the element the finding is about (else of its statement), when known.
     pub line: Option<usize>,
+    /// 1-based column (in characters) of that element, when known.
+    pub column: Option<usize>,
+    /// The rule's stable code (`A001`).
+    pub code: &'static str,
+    pub level: Level,
+    /// How reports name the policy ("read", "bucket policy of b"), or what named the action
+    /// (`check "name"`, `--action`).
     pub policy: String,
-    pub statement: usize,
+    /// The statement's 0-based index, when the finding is about one.
+    pub statement: Option<usize>,
+    pub sid: Option<String>,
     pub message: String,
 }
 
+impl PolicyWarning {
+    /// Locates a finding about `policy_name`, read from `source`.
+    pub fn new(source: &SourceText, policy_name: &str, finding: &Finding) -> PolicyWarning {
+        let (line, column) = match finding.offset {
+            Some(offset) => {
+                let (l, c) = source.line_col(offset as usize);
+                (Some(l), Some(c))
+            }
+            None => (finding.line, None),
+        };
+        PolicyWarning {
+            file: source.name.clone(),
+            line,
+            column,
+            code: finding.rule.code(),
+            level: finding.level,
+            policy: policy_name.to_string(),
+            statement: finding.statement,
+            sid: finding.sid.as_deref().map(str::to_string),
+            message: finding.message.clone(),
+        }
+    }
+
+    /// Every finding of a policy read from `source`.
+    pub fn of_policy(source: &SourceText, policy: &Policy) -> Vec<PolicyWarning> {
+        crate::policy::lint::lint(policy)
+            .iter()
+            .map(|f| PolicyWarning::new(source, &policy.name, f))
+            .collect()
+    }
+
+    /// The rule the finding comes under.
+    pub fn rule(&self) -> Option<Rule> {
+        Rule::from_code(self.code)
+    }
+}
+
 impl fmt::Display for PolicyWarning {
+    /// `file:line:col: warning: policy, statement 2 "Sid": message [A001]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.line.map_or(String::new(), |l| format!("{l}:"));
-        write!(
-            f,
-            "{}:{at} warning: {}, statement {}: {}",
-            self.file, self.policy, self.statement, self.message
-        )
+        write!(f, "{}:", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, "{l}:")?;
+            if let Some(c) = self.column {
+                write!(f, "{c}:")?;
+            }
+        }
+        write!(f, " {}: {}", self.level, self.policy)?;
+        if let Some(n) = self.statement {
+            write!(f, ", statement {n}")?;
+            if let Some(sid) = &self.sid {
+                write!(f, " {sid:?}")?;
+            }
+        }
+        write!(f, ": {} [{}]", self.message, self.code)
     }
 }
 

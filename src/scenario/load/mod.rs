@@ -79,7 +79,8 @@ fn load_owned(name: &str, text: String) -> Result<Scenario, LoadError> {
     })
 }
 
-/// The lint warnings of every policy in the world (each shared policy once).
+/// The lint findings of every policy in the world (each shared policy once), and of every raw
+/// check that names an action AWS does not have, in the order they stand in the file.
 fn policy_warnings(source: &SourceText, world: &World, checks: &[Check]) -> Vec<PolicyWarning> {
     let mut policies: Vec<&Arc<Policy>> = Vec::new();
     for p in world.principals.values() {
@@ -108,21 +109,51 @@ fn policy_warnings(source: &SourceText, world: &World, checks: &[Check]) -> Vec<
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for p in policies {
-        if !seen.insert(Arc::as_ptr(p)) {
-            continue;
-        }
-        for w in crate::policy::lint::warnings(p) {
-            out.push(PolicyWarning {
-                file: source.name.clone(),
-                line: w.line,
-                policy: p.name.to_string(),
-                statement: w.statement,
-                message: w.message,
-            });
+        if seen.insert(Arc::as_ptr(p)) {
+            out.extend(PolicyWarning::of_policy(source, p));
         }
     }
-    out.sort_by_key(ToString::to_string);
+    // A raw check naming an action that does not exist is denied for the wrong reason.
+    let mut actions_seen = std::collections::HashSet::new();
+    let mut located = 0;
+    for c in checks {
+        if let super::CheckKind::Raw { action, .. } = &c.kind {
+            if !actions_seen.insert(action.as_str()) {
+                continue;
+            }
+            if let Some(mut f) = crate::policy::lint::lint_action(action) {
+                // Each search reads the file: a file of thousands of misspelt actions gets
+                // the columns of the first ones only.
+                if located < MAX_LOCATED_ACTIONS {
+                    located += 1;
+                    f.offset = action_offset(source, action, c.line);
+                }
+                f.line = Some(c.line);
+                out.push(PolicyWarning::new(
+                    source,
+                    &format!("check {:?}", c.name),
+                    &f,
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.line, a.column, a.code, &a.message).cmp(&(b.line, b.column, b.code, &b.message))
+    });
     out
+}
+
+/// How many findings about checks' actions get a column.
+const MAX_LOCATED_ACTIONS: usize = 100;
+
+/// Where a check's action stands: the first time the action's string is written at or after
+/// the check's line (checks keep their line only; the search runs once per action that draws a
+/// finding).
+fn action_offset(source: &SourceText, action: &str, line: usize) -> Option<u32> {
+    let quoted = format!("{action:?}");
+    memchr::memmem::find_iter(source.text.as_bytes(), quoted.as_bytes())
+        .find(|&at| source.line(at) >= line)
+        .and_then(|at| u32::try_from(at).ok())
 }
 
 /// Reads one scenario file, collecting its problems.
