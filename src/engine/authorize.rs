@@ -200,6 +200,7 @@ pub fn statement_ref(policy: &Policy, statement: &Statement) -> StatementRef {
         index: statement.index,
         effect: statement.effect,
         line: statement.line,
+        offset: statement.offset,
         grant: false,
     }
 }
@@ -574,6 +575,7 @@ fn grant_ref(grant: &Grant) -> StatementRef {
         index: grant.index,
         effect: Effect::Allow,
         line: None,
+        offset: 0,
         grant: true,
     }
 }

@@ -39,6 +39,8 @@ pub struct StatementRef {
     pub effect: Effect,
     /// 1-based line in the source file, when known.
     pub line: Option<usize>,
+    /// Byte offset of the statement in its source; meaningful only when `line` is known.
+    pub offset: u32,
     /// For KMS grants: set when this reference is a grant rather than a statement.
     pub grant: bool,
 }
