@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use iamsim::report;
+use iamsim::report::html::HtmlWriter;
 use iamsim::report::json::JsonWriter;
 use iamsim::report::text::{JunitWriter, TextWriter};
 use iamsim::report::ReportWriter;
@@ -35,6 +36,25 @@ enum Format {
     Junit,
 }
 
+/// The forms of `check` and `diff` reports.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Junit,
+    /// One self-contained page (no network, nothing external): a summary table, each check's
+    /// steps as a flow and its policies layer by layer.
+    Html,
+}
+
+/// The forms of `explain`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    /// The `check` page with every check's trace open.
+    Html,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run every check of scenario files (or of every *.json in a folder) and compare them with
@@ -45,7 +65,7 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: ReportFormat,
         /// Fail the run (exit 1) when a policy has a lint finding.
         #[arg(long)]
         deny_warnings: bool,
@@ -62,6 +82,8 @@ enum Command {
         /// and the AWS page that states it.
         #[arg(long)]
         learn: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ExplainFormat,
         /// Fail the run (exit 1) when a policy has a lint finding.
         #[arg(long)]
         deny_warnings: bool,
@@ -126,7 +148,7 @@ enum Command {
         #[arg(long = "set")]
         set: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: ReportFormat,
     },
     /// Build a scenario world from AWS CLI outputs (a folder named by the convention in the
     /// README, and/or single files), printed on standard output for you to add checks to.
@@ -252,8 +274,9 @@ fn main() -> ExitCode {
             file,
             check,
             learn,
+            format,
             deny_warnings,
-        } => explain(&file, check.as_deref(), learn, deny_warnings),
+        } => explain(&file, check.as_deref(), learn, format, deny_warnings),
         Command::Lint {
             files,
             format,
@@ -477,26 +500,37 @@ fn load_all(files: &[PathBuf]) -> Option<Vec<(String, Scenario)>> {
 /// How many results a report holds at a time.
 const BATCH: usize = 4096;
 
-fn check(files: &[PathBuf], format: Format, deny_warnings: bool) -> ExitCode {
+fn check(files: &[PathBuf], format: ReportFormat, deny_warnings: bool) -> ExitCode {
     let Some(scenarios) = load_all(files) else {
         return ExitCode::from(2);
     };
     let out = std::io::BufWriter::with_capacity(1 << 16, raw_stdout());
     let mut writer: Box<dyn ReportWriter> = match format {
-        Format::Json => match JsonWriter::new(out) {
+        ReportFormat::Json => match JsonWriter::new(out) {
             Ok(w) => Box::new(w),
             // A closed pipe (`| head`) only ends the output.
             Err(_) => return ExitCode::SUCCESS,
         },
-        Format::Text => Box::new(TextWriter::new(out)),
-        Format::Junit => Box::new(JunitWriter::new(out)),
+        ReportFormat::Text => Box::new(TextWriter::new(out)),
+        ReportFormat::Junit => Box::new(JunitWriter::new(out)),
+        ReportFormat::Html => {
+            let checks = scenarios.iter().map(|(_, s)| s.checks.len()).sum();
+            let title = match scenarios.as_slice() {
+                [(file, _)] => format!("iamsim check: {file}"),
+                _ => format!("iamsim check: {} files", scenarios.len()),
+            };
+            Box::new(HtmlWriter::new(out, checks, false, title))
+        }
     };
+    // The HTML report shows every statement's evaluation; the others only the decision.
+    let explain = format == ReportFormat::Html;
     let findings: usize = scenarios.iter().map(|(_, s)| s.warnings.len()).sum();
     for (file, scenario) in &scenarios {
         print_warnings(&scenario.warnings);
+        writer.source(&scenario.source);
         // A closed pipe (`| head`) only ends the output: write errors are not reported.
         let _ = writer.begin_file(file);
-        run_batches(&scenario.world, &scenario.checks, false, BATCH, |batch| {
+        run_batches(&scenario.world, &scenario.checks, explain, BATCH, |batch| {
             let _ = writer.checks(&batch);
         });
         let _ = writer.end_file();
@@ -567,7 +601,7 @@ fn diff(
     after: Option<&Path>,
     swaps: &[String],
     matrix: bool,
-    format: Format,
+    format: ReportFormat,
 ) -> ExitCode {
     if after.is_none() && swaps.is_empty() {
         eprintln!("diff: give the changed scenario (AFTER), or change BEFORE with --set");
@@ -593,6 +627,8 @@ fn diff(
     ) else {
         return ExitCode::from(2);
     };
+    // Where the after side's statements come from: its file, and the files swapped in.
+    let mut after_sources = report::html::Sources::new(after_scenario.source.clone());
     for swap in swaps {
         let Some((target, file)) = swap.split_once('=') else {
             eprintln!("--set {swap:?}: expected TARGET=FILE, e.g. bucket:my-bucket=policy.json");
@@ -607,32 +643,58 @@ fn diff(
                 continue;
             }
         };
-        let source = iamsim::json::SourceText::new(file, text);
-        if let Err(e) =
-            iamsim::scenario::matrix::swap_policy(&mut after_scenario.world, target, &source)
-        {
-            eprintln!("--set {target}: {e}");
-            invalid = true;
+        let source = std::sync::Arc::new(iamsim::json::SourceText::new(file, text));
+        match iamsim::scenario::matrix::swap_policy(&mut after_scenario.world, target, &source) {
+            Ok(name) => after_sources.policy_from(name, source),
+            Err(e) => {
+                eprintln!("--set {target}: {e}");
+                invalid = true;
+            }
         }
     }
     if invalid {
         return ExitCode::from(2);
     }
-    let d = report::diff::diff(
-        &run_scenario(&before_scenario, false),
-        &run_scenario(&after_scenario, false),
+    // The HTML diff shows both sides' traces; the others only the decisions.
+    let explain = format == ReportFormat::Html;
+    let (before_results, after_results) = (
+        run_scenario(&before_scenario, explain),
+        run_scenario(&after_scenario, explain),
     );
+    let d = report::diff::diff(&before_results, &after_results);
     let m = matrix.then(|| compare_matrix(&before_scenario.world, &after_scenario.world));
     let text = match format {
-        Format::Text => {
+        ReportFormat::Text => {
             let mut t = report::diff::render(&d);
             if let Some(m) = &m {
                 t.push_str(&report::diff::render_matrix(m));
             }
             t
         }
-        Format::Json => report::diff::render_json(&d, m.as_ref()),
-        Format::Junit => report::diff::render_junit(&d, m.as_ref()),
+        ReportFormat::Json => report::diff::render_json(&d, m.as_ref()),
+        ReportFormat::Junit => report::diff::render_junit(&d, m.as_ref()),
+        ReportFormat::Html => {
+            let before_label = before.display().to_string();
+            let after_label = match after {
+                Some(a) => a.display().to_string(),
+                None => format!("{before_label} with --set"),
+            };
+            let before_sources = report::html::Sources::new(before_scenario.source.clone());
+            report::html::render_diff(
+                &d,
+                &report::html::Side {
+                    label: &before_label,
+                    results: &before_results,
+                    sources: &before_sources,
+                },
+                &report::html::Side {
+                    label: &after_label,
+                    results: &after_results,
+                    sources: &after_sources,
+                },
+                m.as_ref(),
+            )
+        }
     };
     emit(&text);
     if d.flips() || m.is_some_and(|m| !m.flips.is_empty()) {
@@ -719,7 +781,17 @@ fn load_or_report(path: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn explain(path: &Path, name: Option<&str>, learn: bool, deny_warnings: bool) -> ExitCode {
+fn explain(
+    path: &Path,
+    name: Option<&str>,
+    learn: bool,
+    format: ExplainFormat,
+    deny_warnings: bool,
+) -> ExitCode {
+    if learn && format == ExplainFormat::Html {
+        eprintln!("explain: --learn walks through the evaluation as text; leave out --format html");
+        return ExitCode::from(2);
+    }
     let scenario = match load_or_report(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -744,18 +816,23 @@ fn explain(path: &Path, name: Option<&str>, learn: bool, deny_warnings: bool) ->
         None => scenario.checks.iter().collect(),
     };
     let file = path.display().to_string();
-    let texts: Vec<String> = results
-        .iter()
-        .zip(&checks)
-        .map(|(r, c)| {
-            if learn {
-                iamsim::learn::walk_through(c, r)
-            } else {
-                report::text::explain(&file, r)
-            }
-        })
-        .collect();
-    emit(&texts.join("\n----------------------------------------------------------------\n\n"));
+    if format == ExplainFormat::Html {
+        let mut writer = HtmlWriter::new(
+            std::io::BufWriter::new(raw_stdout()),
+            results.len(),
+            true,
+            format!("iamsim explain: {file}"),
+        );
+        writer.source(&scenario.source);
+        // A closed pipe only ends the output.
+        let _ = writer
+            .begin_file(&file)
+            .and_then(|()| writer.checks(&results))
+            .and_then(|()| writer.end_file())
+            .and_then(|()| writer.finish().map(drop));
+    } else {
+        explain_text(&file, &results, &checks, learn);
+    }
     if results
         .iter()
         .any(|c| matches!(c.expectation, ExpectationStatus::Unmet(_)))
@@ -765,6 +842,27 @@ fn explain(path: &Path, name: Option<&str>, learn: bool, deny_warnings: bool) ->
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `explain`'s text: each check's trace, or with `learn` its walk through AWS's order.
+fn explain_text(
+    file: &str,
+    results: &[iamsim::scenario::CheckResult],
+    checks: &[&iamsim::scenario::Check],
+    learn: bool,
+) {
+    let texts: Vec<String> = results
+        .iter()
+        .zip(checks)
+        .map(|(r, c)| {
+            if learn {
+                iamsim::learn::walk_through(c, r)
+            } else {
+                report::text::explain(file, r)
+            }
+        })
+        .collect();
+    emit(&texts.join("\n----------------------------------------------------------------\n\n"));
 }
 
 fn fix(path: &Path, wanted: &str, format: Format) -> ExitCode {

@@ -112,7 +112,7 @@ pub fn render(d: &Diff) -> String {
     out
 }
 
-fn verdict_text(v: &Verdict) -> String {
+pub(crate) fn verdict_text(v: &Verdict) -> String {
     let mut text = if v.allowed {
         "allowed".to_string()
     } else {

@@ -1,7 +1,9 @@
-//! Reports: the text, JSON, JUnit and explanation forms of results, and lint findings as SARIF.
+//! Reports: the text, JSON, JUnit, HTML and explanation forms of results, and lint findings as
+//! SARIF.
 //! What AWS's messages say comes from the services layer; reports only print it.
 
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -33,6 +35,9 @@ impl Summary {
 /// A report written as results arrive, file by file and batch by batch, so that a run over
 /// hundreds of thousands of checks never holds them all.
 pub trait ReportWriter {
+    /// The text of the scenario whose results come next, for reports that quote its policies
+    /// (the others ignore it).
+    fn source(&mut self, _source: &std::sync::Arc<crate::json::SourceText>) {}
     fn begin_file(&mut self, file: &str) -> io::Result<()>;
     /// The next results of the current file, in order.
     fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()>;

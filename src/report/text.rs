@@ -121,7 +121,7 @@ pub fn summary_line(met: usize, unmet: usize, none: usize) -> String {
     )
 }
 
-fn statement_title(r: &StatementRef) -> String {
+pub(crate) fn statement_title(r: &StatementRef) -> String {
     let mut s = format!("statement {}", r.index);
     if let Some(sid) = &r.sid {
         write!(s, " \"{sid}\"").ok();
@@ -133,7 +133,7 @@ fn statement_title(r: &StatementRef) -> String {
     s
 }
 
-fn describe_ref(r: &StatementRef) -> String {
+pub(crate) fn describe_ref(r: &StatementRef) -> String {
     if r.grant {
         format!("{} (KMS grant)", r.policy)
     } else {
@@ -141,25 +141,30 @@ fn describe_ref(r: &StatementRef) -> String {
     }
 }
 
+/// Why a condition on a key the request does not have decides as it does (Part B 3.4,
+/// decision A8); empty for `Null`, whose whole point is the key's absence.
+pub(crate) fn missing_key_rule(operator: &str) -> &'static str {
+    if operator.starts_with("Null") {
+        ""
+    } else if operator.ends_with("IfExists") {
+        "...IfExists matches a missing key"
+    } else if operator.starts_with("ForAllValues:") {
+        "ForAllValues matches a missing key"
+    } else if operator.starts_with("ForAnyValue:") {
+        "ForAnyValue does not match a missing key"
+    } else if operator.contains("Not") {
+        "a negated operator matches a missing key"
+    } else {
+        "a positive operator does not match a missing key"
+    }
+}
+
 fn condition_line(c: &ConditionTrace) -> String {
     let request = match &c.request {
-        None => {
-            // Why a missing key decides as it does (Part B 3.4, decision A8).
-            let rule = if c.operator.starts_with("Null") {
-                ""
-            } else if c.operator.ends_with("IfExists") {
-                " (...IfExists matches a missing key)"
-            } else if c.operator.starts_with("ForAllValues:") {
-                " (ForAllValues matches a missing key)"
-            } else if c.operator.starts_with("ForAnyValue:") {
-                " (ForAnyValue does not match a missing key)"
-            } else if c.operator.contains("Not") {
-                " (a negated operator matches a missing key)"
-            } else {
-                " (a positive operator does not match a missing key)"
-            };
-            format!("the key is missing from the request{rule}")
-        }
+        None => match missing_key_rule(&c.operator) {
+            "" => "the key is missing from the request".to_string(),
+            rule => format!("the key is missing from the request ({rule})"),
+        },
         Some(v) if v.len() == 1 => format!("the request has {:?}", v[0]),
         Some(v) => format!("the request has {v:?}"),
     };

@@ -510,12 +510,13 @@ pub enum SwapError {
 
 /// Swaps one policy document of a world: a bucket's policy (`bucket:NAME`), a key's policy
 /// (`key:ARN`), or a principal's identity policy (`principal:ARN/POLICY_NAME`, added when the
-/// principal has none of that name). `source` holds the new document.
+/// principal has none of that name). `source` holds the new document. Returns the name reports
+/// give the policy, whose statements now point into `source`.
 pub fn swap_policy(
     world: &mut World,
     target: &str,
     source: &crate::json::SourceText,
-) -> Result<(), SwapError> {
+) -> Result<Arc<str>, SwapError> {
     use crate::policy::{parse_policy_text, PolicyType};
     let parse = |t: PolicyType, name: &str| {
         parse_policy_text(source, t, name)
@@ -538,7 +539,9 @@ pub fn swap_policy(
             let bucket = world
                 .bucket_mut(rest)
                 .ok_or_else(|| SwapError::NoBucket(rest.to_string()))?;
+            let name = policy.name.clone();
             bucket.policy = Some(policy);
+            Ok(name)
         }
         "key" => {
             let policy = parse(PolicyType::Key, &format!("key policy of {rest}"))?;
@@ -546,8 +549,10 @@ pub fn swap_policy(
                 .keys
                 .get_mut(rest)
                 .ok_or_else(|| SwapError::NoKey(rest.to_string()))?;
+            let name = policy.name.clone();
             key.policy = policy;
             key.default_policy = false;
+            Ok(name)
         }
         "principal" => {
             let (arn, name) = rest
@@ -561,12 +566,13 @@ pub fn swap_policy(
                 .principals
                 .get_mut(arn)
                 .ok_or_else(|| SwapError::NoPrincipal(arn.to_string()))?;
+            let set = policy.name.clone();
             match principal.identity.iter_mut().find(|p| &*p.name == name) {
                 Some(existing) => *existing = policy,
                 None => principal.identity.push(policy),
             }
+            Ok(set)
         }
-        _ => return Err(SwapError::Target(target.to_string())),
+        _ => Err(SwapError::Target(target.to_string())),
     }
-    Ok(())
 }

@@ -1,0 +1,388 @@
+//! The HTML report: well-formed (parsed back as XML), self-contained (no reference outside the
+//! file but links to AWS documentation), every check present; and, in headless Chromium, the
+//! page as a browser builds it: the seed-003 download's failing step marked as `kms:Decrypt`,
+//! the deciding Sid highlighted, filters from the address, details of a 20,000-check report
+//! made on demand.
+//!
+//! The browser tests need Debian's `chromium` (`.ci/run` installs it); where none can be
+//! installed they say so and pass without running.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use scraper::{Html, Selector};
+
+const SEED_003: &str = "scenarios/kms/kms-permissions-for-upload-and-download.json";
+
+fn iamsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamsim"))
+        .args(args)
+        .output()
+        .expect("iamsim runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8 output"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamsim-html-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Parses the page strictly as XML: every element closed, attributes quoted, only XML's
+/// entities. Panics with the position of the first error.
+fn parse_xml(html: &str) -> roxmltree::Document<'_> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(html, options)
+        .unwrap_or_else(|e| panic!("the report is not well-formed: {e}"))
+}
+
+/// Every reference the page makes to something outside itself, except links to AWS's
+/// documentation.
+fn outside_references(doc: &roxmltree::Document<'_>) -> Vec<String> {
+    let mut found = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        for a in node.attributes() {
+            let v = a.value().trim();
+            let loads = matches!(
+                a.name(),
+                "src" | "srcset" | "poster" | "data" | "action" | "formaction" | "background"
+            );
+            let url = v.contains("://") || v.starts_with("//");
+            if loads || (url && !v.starts_with("https://docs.aws.amazon.com/")) {
+                found.push(format!("<{} {}=\"{v}\">", node.tag_name().name(), a.name()));
+            }
+        }
+        if node.tag_name().name() == "link" {
+            found.push("<link>".to_string());
+        }
+        if matches!(node.tag_name().name(), "style" | "script") {
+            let text: String = node.descendants().filter_map(|n| n.text()).collect();
+            for bad in ["url(", "@import", "fetch(", "XMLHttpRequest", "http://", "https://"] {
+                if text.contains(bad) {
+                    found.push(format!("{bad} in <{}>", node.tag_name().name()));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn class_has(node: &roxmltree::Node<'_, '_>, class: &str) -> bool {
+    node.attribute("class")
+        .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+}
+
+/// The names of a JSON report's checks, in order.
+fn json_check_names(args: &[&str]) -> Vec<String> {
+    let (_, json, _) = iamsim(args);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON report");
+    doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .flat_map(|f| f["checks"].as_array().expect("checks").iter())
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+#[test]
+fn the_bundled_scenarios_report_is_well_formed_complete_and_self_contained() {
+    let (code, html, err) = iamsim(&["check", "scenarios/", "--format", "html"]);
+    assert_eq!(code, 0, "{err}");
+    let doc = parse_xml(&html);
+    assert_eq!(outside_references(&doc), Vec::<String>::new());
+    let names: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tbody" && class_has(n, "check"))
+        .map(|body| {
+            let th = body
+                .descendants()
+                .find(|n| n.tag_name().name() == "th")
+                .expect("a name cell");
+            th.descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect()
+        })
+        .collect();
+    let expected = json_check_names(&["check", "scenarios/", "--format", "json"]);
+    assert!(expected.len() > 250, "the library has its checks");
+    assert_eq!(names, expected);
+    // Links to AWS's pages are there, and the only links out.
+    assert!(html.contains(
+        "href=\"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html\""
+    ));
+    // Every colour has a word: each status badge says what it means.
+    for word in ["\u{2713} met", "ALLOWED", "DENIED (explicit)", "DENIED (implicit)"] {
+        assert!(html.contains(word), "{word}");
+    }
+}
+
+#[test]
+fn a_denied_download_shows_its_failing_step_message_and_context_keys() {
+    let (_, html, _) = iamsim(&["check", SEED_003, "--format", "html"]);
+    parse_xml(&html);
+    let page = Html::parse_document(&html);
+    let detour = one(&page, "#f1-c3");
+    let failing = select(&detour, "li.step.failing-step");
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0].value().attr("data-action"), Some("kms:Decrypt"));
+    let text = detour.text().collect::<String>();
+    // The client's view and AWS's record of the denial.
+    assert!(text.contains("AccessDenied: Access Denied"), "{text}");
+    assert!(text.contains(
+        "is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:ap-northeast-1:123456789012:key/15dfcb2a-6625-4f70-b9a6-edcec05d6f03 because no resource-based policy allows the kms:Decrypt action"
+    ));
+    // The keys S3 set for the KMS request, beside the arrow into the KMS step.
+    let svg = select(&detour, "figure.flow svg text")
+        .iter()
+        .map(|t| t.text().collect::<String>())
+        .collect::<Vec<_>>();
+    assert!(svg.iter().any(|t| t.starts_with("kms:ViaService = s3.ap-northeast-1.amazonaws.com")));
+    assert!(svg.iter().any(|t| t.starts_with("kms:CallerAccount = 123456789012")));
+    // The implicit denial's missing layer is marked where AWS's order reaches it.
+    assert!(!select(&failing[0], "p.missing").is_empty());
+}
+
+#[test]
+fn explain_as_html_opens_the_chosen_check() {
+    let (code, html, err) = iamsim(&["explain", SEED_003, "--check", "detour", "--format", "html"]);
+    assert_eq!(code, 0, "{err}");
+    parse_xml(&html);
+    let page = Html::parse_document(&html);
+    assert_eq!(select_doc(&page, "tbody.check").len(), 1);
+    assert_eq!(select_doc(&page, "details.trace[open]").len(), 1);
+    assert_eq!(
+        select_doc(&page, "li.failing-step")[0].value().attr("data-action"),
+        Some("kms:Decrypt")
+    );
+    let (code, _, err) = iamsim(&["explain", SEED_003, "--learn", "--format", "html"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--learn"), "{err}");
+}
+
+#[test]
+fn a_diff_shows_both_sides_and_marks_the_changed_statements() {
+    let dir = temp_dir("diff");
+    // The bucket policy of the enforcement experiment without its key-id Deny.
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*",
+   "Action": "s3:PutObject", "Resource": "arn:aws:s3:::s3-encrypted-bucket-by-example-cmk/*",
+   "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}
+]}"#,
+    )
+    .unwrap();
+    let scenario = "scenarios/s3-encryption/sse-kms-enforced-by-bucket-policy.json";
+    let set = format!(
+        "bucket:s3-encrypted-bucket-by-example-cmk={}",
+        policy.display()
+    );
+    let (code, html, err) = iamsim(&["diff", scenario, "--set", &set, "--format", "html"]);
+    assert_eq!(code, 1, "a decision flips: {err}");
+    let doc = parse_xml(&html);
+    assert_eq!(outside_references(&doc), Vec::<String>::new());
+    let page = Html::parse_document(&html);
+    let changes = select_doc(&page, "section.change");
+    assert!(!changes.is_empty());
+    let first = &changes[0];
+    assert!(first.text().collect::<String>().contains("FLIPPED"));
+    assert_eq!(select(first, "section.side").len(), 2);
+    // The removed Deny is marked on the before side; the kept one is unchanged on both.
+    let before_changed = select(first, "section.side.before article.statement.changed");
+    assert!(before_changed
+        .iter()
+        .any(|a| a.value().attr("data-sid") == Some("DenyUseOfUnspecifiedKMSKey")));
+    for side in ["before", "after"] {
+        let kept = select(
+            first,
+            &format!("section.side.{side} article.statement[data-sid=\"DenyUnEncryptedObjectUploads\"]"),
+        );
+        assert!(!kept.is_empty(), "{side}");
+        assert!(kept.iter().all(|a| !a.value().classes().any(|c| c == "changed")));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A scenario of `count` raw checks on one small world.
+fn many_checks(count: usize) -> String {
+    let checks: Vec<String> = (0..count)
+        .map(|i| {
+            let action = if i % 2 == 0 { "s3:GetObject" } else { "s3:DeleteObject" };
+            format!(
+                r#"{{"name": "check {i}", "principal": "arn:aws:iam::111122223333:user/reader", "action": "{action}", "resource": "arn:aws:s3:::bucket/object-{i}"}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"principals": [{{"arn": "arn:aws:iam::111122223333:user/reader", "policies": [{{"name": "read", "document": {{"Version": "2012-10-17", "Statement": [{{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}}]}}}}]}}],
+"buckets": [{{"name": "bucket", "account": "111122223333"}}],
+"checks": [
+{}
+]}}"#,
+        checks.join(",\n")
+    )
+}
+
+#[test]
+fn a_large_report_keeps_each_checks_details_as_text_until_opened() {
+    let dir = temp_dir("large");
+    let file = dir.join("large.json");
+    std::fs::write(&file, many_checks(2_500)).unwrap();
+    let (code, html, err) = iamsim(&["check", file.to_str().unwrap(), "--format", "html"]);
+    assert_eq!(code, 0, "{err}");
+    let doc = parse_xml(&html);
+    let bodies = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tbody" && class_has(n, "check"))
+        .count();
+    let held = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "script" && n.attribute("type") == Some("text/html"))
+        .count();
+    assert_eq!((bodies, held), (2_500, 2_500));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+// --- In the browser ---------------------------------------------------------------------
+
+/// Debian's Chromium, or the one `IAMSIM_CHROMIUM` names.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("IAMSIM_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: no browser at {} (install Debian's chromium package, as .ci/run does, \
+             or set IAMSIM_CHROMIUM)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// The page as Chromium has built it once its script has run.
+fn dump_dom(browser: &Path, file: &Path, suffix: &str) -> Html {
+    let profile = temp_dir("chromium-profile");
+    let url = format!("file://{}{suffix}", file.canonicalize().unwrap().display());
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .expect("chromium runs");
+    std::fs::remove_dir_all(profile).ok();
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        dom.contains("</html>"),
+        "chromium printed no page: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Html::parse_document(&dom)
+}
+
+fn select_doc<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    page.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn select<'a>(e: &scraper::ElementRef<'a>, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    e.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn one<'a>(page: &'a Html, css: &str) -> scraper::ElementRef<'a> {
+    let found = select_doc(page, css);
+    assert_eq!(found.len(), 1, "{css}");
+    found[0]
+}
+
+#[test]
+fn in_chromium_the_seed_003_report_marks_the_failing_step_and_the_deciding_sid() {
+    let Some(browser) = chromium() else { return };
+    let dir = temp_dir("seed-003");
+    let file = dir.join("report.html");
+    let (_, html, _) = iamsim(&["check", SEED_003, "--format", "html"]);
+    std::fs::write(&file, html).unwrap();
+    let page = dump_dom(&browser, &file, "#f1-c3");
+    // Every check is there.
+    assert_eq!(select_doc(&page, "tbody.check").len(), 6);
+    // The address opened the detour download, whose KMS step failed.
+    let detour = one(&page, "#f1-c3");
+    assert_eq!(select(&detour, "details.trace[open]").len(), 1);
+    let failing = select(&detour, "li.step.failing-step");
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0].value().attr("data-action"), Some("kms:Decrypt"));
+    assert!(failing[0].text().collect::<String>().contains("failing step"));
+    // The working download: the role's "SamplePolicy" decides its KMS step, highlighted with
+    // its JSON.
+    let download = one(&page, "#f1-c2");
+    let deciding = select(&download, "article.statement.deciding[data-sid=\"SamplePolicy\"]");
+    assert!(!deciding.is_empty());
+    assert!(deciding[0].text().collect::<String>().contains("deciding"));
+    assert_eq!(select(&deciding[0], "pre.source.deciding").len(), 1);
+    assert!(select(&download, "tr mark.sid")
+        .iter()
+        .any(|m| m.text().collect::<String>() == "SamplePolicy"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn in_chromium_the_address_filters_the_checks() {
+    let Some(browser) = chromium() else { return };
+    let dir = temp_dir("filter");
+    let file = dir.join("report.html");
+    let (_, html, _) = iamsim(&["check", SEED_003, "--format", "html"]);
+    std::fs::write(&file, html).unwrap();
+    let page = dump_dom(&browser, &file, "?status=denied&find=GenerateDataKey");
+    let shown: Vec<String> = select_doc(&page, "tbody.check:not([hidden])")
+        .iter()
+        .map(|b| b.value().attr("id").unwrap().to_string())
+        .collect();
+    assert_eq!(shown, vec!["f1-c4"]);
+    assert!(one(&page, "#shown")
+        .text()
+        .collect::<String>()
+        .contains("1 of 6 checks shown"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn in_chromium_a_20000_check_report_opens_and_makes_details_on_demand() {
+    let Some(browser) = chromium() else { return };
+    let dir = temp_dir("20k");
+    let scenario = dir.join("large.json");
+    std::fs::write(&scenario, many_checks(20_000)).unwrap();
+    let (_, html, _) = iamsim(&["check", scenario.to_str().unwrap(), "--format", "html"]);
+    let file = dir.join("report.html");
+    std::fs::write(&file, html).unwrap();
+    let page = dump_dom(&browser, &file, "#f1-c19999");
+    assert_eq!(select_doc(&page, "tbody.check").len(), 20_000);
+    // Only the opened check's details became elements.
+    assert_eq!(select_doc(&page, "li.step").len(), 1);
+    let opened = one(&page, "#f1-c19999");
+    assert_eq!(select(&opened, "li.step").len(), 1);
+    assert_eq!(
+        select_doc(&page, "script[type=\"text/html\"]").len(),
+        19_999
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
