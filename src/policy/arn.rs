@@ -17,20 +17,20 @@ pub type ArnFields<'a> = [&'a str; 6];
 pub fn split_arn(text: &str) -> Option<ArnFields<'_>> {
     // Every request splits its resource ARN a few times: the colons of its short head are found
     // eight bytes at a time. Slicing at a colon is always on a character boundary (a colon is
-    // one byte).
+    // one byte), so `get` never fails here; indexing the fields of a fixed array, rather than
+    // walking an iterator over them, keeps the loop to a few instructions a field.
     if !text.starts_with("arn:") {
         return None;
     }
     let bytes = text.as_bytes();
-    let mut fields = [""; 6];
-    fields[0] = "arn";
+    let mut fields = ["arn", "", "", "", "", ""];
     let mut start = 4;
-    for field in fields.iter_mut().take(5).skip(1) {
+    for field in &mut fields[1..5] {
         let colon = next_colon(bytes, start)?;
-        *field = &text[start..colon];
+        *field = text.get(start..colon)?;
         start = colon + 1;
     }
-    fields[5] = &text[start..];
+    fields[5] = text.get(start..)?;
     Some(fields)
 }
 

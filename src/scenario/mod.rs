@@ -133,7 +133,9 @@ pub enum CheckKind {
     AssumeRole {
         call: StsCall,
         role: String,
-        parameters: RoleParameters,
+        /// Boxed: the parameters are larger than any other kind of check, and every check of a
+        /// long list would otherwise carry their size.
+        parameters: Box<RoleParameters>,
     },
 }
 

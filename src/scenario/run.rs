@@ -84,7 +84,13 @@ pub fn run_batches(
             .position(|c| c.kind.changes_world())
             .map_or(checks.len(), |p| at + p);
         for part in checks[at..end].chunks(batch) {
-            pending.extend(raw_checks(working.as_ref().unwrap_or(world), part, explain));
+            let decided = raw_checks(working.as_ref().unwrap_or(world), part, explain);
+            // Results are large: hand a whole part over rather than copying it.
+            if pending.is_empty() {
+                pending = decided;
+            } else {
+                pending.extend(decided);
+            }
             if pending.len() >= batch {
                 sink(std::mem::take(&mut pending));
             }
@@ -118,11 +124,13 @@ fn raw_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult
             .chunks(size)
             .map(|part| (part, scope.spawn(move || run(part))))
             .collect();
-        parts
-            .into_iter()
+        // Sized once: growing a vector of results copies every result decided so far.
+        let mut results = Vec::with_capacity(checks.len());
+        for (part, handle) in parts {
             // A part whose thread failed is run again here, so no result is ever lost.
-            .flat_map(|(part, handle)| handle.join().unwrap_or_else(|_| run(part)))
-            .collect()
+            results.extend(handle.join().unwrap_or_else(|_| run(part)));
+        }
+        results
     })
 }
 

@@ -38,9 +38,14 @@ impl Loader {
     /// machine's cores, each part with its own diagnostics, merged back in order.
     pub(super) fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
         let load_part = |part: &[(JsonPath, &Node)], loader: &mut Loader| -> Vec<Check> {
-            part.iter()
-                .filter_map(|(cp, cn)| loader.check(cn, cp, world))
-                .collect()
+            // Sized for every check up front: grown by doubling, a long list would be copied
+            // again and again and keep up to twice the memory it needs.
+            let mut checks = Vec::with_capacity(part.len());
+            checks.extend(
+                part.iter()
+                    .filter_map(|(cp, cn)| loader.check(cn, cp, world)),
+            );
+            checks
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -413,7 +418,7 @@ impl Loader {
         Some(CheckKind::AssumeRole {
             call,
             role,
-            parameters,
+            parameters: Box::new(parameters),
         })
     }
 

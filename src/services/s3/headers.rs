@@ -61,6 +61,45 @@ pub const KNOWN_HEADERS: [&str; 23] = [
     "content-type",
 ];
 
+/// The slot in [`KNOWN_HEADERS`] of each header of [`HEADER_KEYS`], in the same order: every S3
+/// authorization reads them all, so the names are looked up once, when compiling.
+const HEADER_KEY_SLOTS: [usize; HEADER_KEYS.len()] = {
+    let mut slots = [0; HEADER_KEYS.len()];
+    let mut i = 0;
+    while i < HEADER_KEYS.len() {
+        slots[i] = known_slot(HEADER_KEYS[i].0);
+        i += 1;
+    }
+    slots
+};
+
+/// The position of `name` in [`KNOWN_HEADERS`], for constants: a name that is not there stops
+/// the build.
+const fn known_slot(name: &str) -> usize {
+    let mut i = 0;
+    while i < KNOWN_HEADERS.len() {
+        if same_bytes(KNOWN_HEADERS[i].as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("a header of HEADER_KEYS is missing from KNOWN_HEADERS")
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The position of a known header in [`KNOWN_HEADERS`] (a `match` compiles to a comparison
 /// of lengths, then of a few bytes).
 fn slot(name: &str) -> Option<usize> {
@@ -130,6 +169,19 @@ impl<'a> Headers<'a> {
     /// A header's value; `name` is one of [`KNOWN_HEADERS`], in lower case.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.slots[slot(name)?]
+    }
+
+    /// The headers S3 turns into condition keys, in the order of [`HEADER_KEYS`]: each
+    /// header's name, its condition key and its value.
+    pub fn condition_keys(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &'static str, &'a str)> + '_ {
+        HEADER_KEYS
+            .iter()
+            .zip(HEADER_KEY_SLOTS)
+            .filter_map(|(&(name, key), slot)| {
+                Some((name, key, self.slots.get(slot).copied().flatten()?))
+            })
     }
 
     /// Whether the request sets tags (`x-amz-tagging`).

@@ -14,7 +14,7 @@ pub mod headers;
 mod read;
 mod write;
 
-use headers::{Headers, HEADER_KEYS, KMS_KEY_ID};
+use headers::{Headers, KMS_KEY_ID};
 
 use super::env::Env;
 use super::error::ClientError;
@@ -114,14 +114,12 @@ fn s3_context(
             region: Some(&r.bucket.region),
         },
     );
-    for (name, key) in HEADER_KEYS {
-        if let Some(v) = r.headers.get(name) {
-            let value = match r.resolved_key_id {
-                Some(arn) if name == KMS_KEY_ID => arn,
-                _ => v,
-            };
-            ctx.set(key, value);
-        }
+    for (name, key, v) in r.headers.condition_keys() {
+        let value = match r.resolved_key_id {
+            Some(arn) if name == KMS_KEY_ID => arn,
+            _ => v,
+        };
+        ctx.set(key, value);
     }
     if r.headers.has_tags() {
         let tags = r.headers.tags();

@@ -191,10 +191,13 @@ fn data_key(
     key_arn: &str,
     steps: &mut Vec<Step>,
 ) -> bool {
-    let context_arn = if w.plan.encryption.bucket_key {
-        w.bucket.arn()
+    // The object's ARN is borrowed: only a Bucket Key's context needs a text of its own.
+    let bucket_arn;
+    let context_arn: &str = if w.plan.encryption.bucket_key {
+        bucket_arn = w.bucket.arn();
+        &bucket_arn
     } else {
-        w.resource.to_string()
+        w.resource
     };
     let operations: &[Operation] = if w.call == Call::CreateMultipartUpload {
         &[Operation::GenerateDataKey, Operation::Decrypt]
@@ -220,7 +223,7 @@ fn data_key(
                 operation,
                 key_arn,
                 region: &w.bucket.region,
-                context_arn: &context_arn,
+                context_arn,
                 extra_context: w.extra_context,
                 title: &title,
             },
