@@ -204,13 +204,14 @@ fn raw_checks(count: usize, layout: Layout) -> String {
     }
 }
 
-/// The whole `iamsim check --format json` process, as CI runs it: read the file, decide, write
-/// the JSON report to a file. Benchmarked as `check/<name>`.
+/// The whole `iamsim check --format FORMAT` process, as CI runs it: read the file, decide, write
+/// the report to a file. Benchmarked as `check/<name>`.
 fn cli_run(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
     count: usize,
     layout: Layout,
+    format: &str,
 ) {
     let dir = std::env::temp_dir().join("iamsim-bench");
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -224,11 +225,11 @@ fn cli_run(
     }
     std::fs::write(&file, scenario).expect("write the scenario");
     let binary = env!("CARGO_BIN_EXE_iamsim");
-    let output = dir.join(format!("{name}.out.json"));
+    let output = dir.join(format!("{name}.out.{format}"));
     let run = || {
         let out = std::fs::File::create(&output).expect("output file");
         let status = Command::new(binary)
-            .args(["check", "--format", "json"])
+            .args(["check", "--format", format])
             .arg(&file)
             .stdout(std::process::Stdio::from(out))
             .status()
@@ -242,14 +243,28 @@ fn cli_run(
 }
 
 /// The whole-process runs: `check/cli_20k` (one check per line), `check/cli_20k_oneline` (the
-/// same checks, the file on one line) and `check/cli_200k` (200,000 checks, one line).
+/// same checks, the file on one line), `check/cli_200k` (200,000 checks, one line) and
+/// `check/cli_20k_html` (the checks of `cli_20k` as the HTML report, every trace included).
 fn check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     group.sample_size(20);
-    cli_run(&mut group, "cli_20k", 20_000, Layout::LinePerCheck);
-    cli_run(&mut group, "cli_20k_oneline", 20_000, Layout::OneLine);
+    cli_run(&mut group, "cli_20k", 20_000, Layout::LinePerCheck, "json");
+    cli_run(
+        &mut group,
+        "cli_20k_oneline",
+        20_000,
+        Layout::OneLine,
+        "json",
+    );
+    cli_run(
+        &mut group,
+        "cli_20k_html",
+        20_000,
+        Layout::LinePerCheck,
+        "html",
+    );
     group.sample_size(10);
-    cli_run(&mut group, "cli_200k", 200_000, Layout::OneLine);
+    cli_run(&mut group, "cli_200k", 200_000, Layout::OneLine, "json");
     group.finish();
 }
 

@@ -138,6 +138,22 @@ impl Context {
 
     /// Every key with its values, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Arc<str>], bool)> {
+        let mut all = self.present();
+        // In the order of the keys ignoring ASCII case, as AWS compares them; no key is
+        // lowercased into a new string, since reports list every step's context.
+        all.sort_unstable_by(|a, b| {
+            a.key
+                .bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(b.key.bytes().map(|c| c.to_ascii_lowercase()))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        all.into_iter()
+            .map(|e| (&*e.key, e.values.as_slice(), e.multi))
+    }
+
+    /// The keys present: the base's under this context's own, less the removed ones.
+    fn present(&self) -> Vec<&Entry> {
         let mut all: Vec<&Entry> = self.entries.iter().collect();
         if let Some(base) = &self.base {
             for (e, _) in base.visible() {
@@ -147,9 +163,7 @@ impl Context {
             }
         }
         all.retain(|e| !e.removed);
-        all.sort_by_cached_key(|e| e.key.to_lowercase());
-        all.into_iter()
-            .map(|e| (&*e.key, e.values.as_slice(), e.multi))
+        all
     }
 
     /// The entries a reader sees (the base's, under this context's own).
@@ -166,7 +180,7 @@ impl Context {
     }
 
     pub fn len(&self) -> usize {
-        self.iter().count()
+        self.present().len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -55,19 +55,24 @@ impl Changes for SideChanges<'_> {
 }
 
 /// The whole diff page.
-pub fn render_diff(d: &Diff, before: &Side<'_>, after: &Side<'_>, m: Option<&MatrixDiff>) -> String {
+pub fn render_diff(
+    d: &Diff,
+    before: &Side<'_>,
+    after: &Side<'_>,
+    m: Option<&MatrixDiff>,
+) -> String {
     let mut out = String::new();
     let title = format!("iamsim diff: {} \u{2192} {}", before.label, after.label);
-    page_start(&mut out, &title);
+    page_start(&mut out, &title, false);
     writeln!(out, "<h1>{}</h1>", Esc(&title)).ok();
     let flips = d.changed.iter().filter(|c| c.flipped).count();
-    write!(
+    writeln!(
         out,
         "<p><span class=\"badge denied\">{flips} flipped</span> \
          <span class=\"badge failed\">{} decided differently</span> \
          <span class=\"badge none\">{} unchanged</span> \
          <span class=\"badge none\">{} removed</span> \
-         <span class=\"badge none\">{} added</span></p>\n",
+         <span class=\"badge none\">{} added</span></p>",
         d.changed.len() - flips,
         d.unchanged,
         d.only_before.len(),
@@ -119,9 +124,9 @@ pub fn render_diff(d: &Diff, before: &Side<'_>, after: &Side<'_>, m: Option<&Mat
             (before, b, &b_statements, &a_statements, "before"),
             (after, a, &a_statements, &b_statements, "after"),
         ] {
-            write!(
+            writeln!(
                 out,
-                "<section class=\"side {tag}\"><h3>{}</h3>\n",
+                "<section class=\"side {tag}\"><h3>{}</h3>",
                 Esc(side.label)
             )
             .ok();
@@ -154,9 +159,9 @@ pub fn render_diff(d: &Diff, before: &Side<'_>, after: &Side<'_>, m: Option<&Mat
 }
 
 fn matrix(out: &mut String, m: &MatrixDiff) {
-    write!(
+    writeln!(
         out,
-        "<section class=\"matrix\"><h2>Request matrix: {} of {} requests flipped</h2>\n",
+        "<section class=\"matrix\"><h2>Request matrix: {} of {} requests flipped</h2>",
         m.flips.len(),
         m.requests
     )
@@ -178,10 +183,10 @@ fn matrix(out: &mut String, m: &MatrixDiff) {
         }
     };
     for f in &m.flips {
-        write!(
+        writeln!(
             out,
             "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td>\
-             <td>{} {}</td><td>{} {}</td></tr>\n",
+             <td>{} {}</td><td>{} {}</td></tr>",
             Esc(&f.principal),
             Esc(&f.action),
             Esc(&f.resource),

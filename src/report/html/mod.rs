@@ -29,6 +29,22 @@ use crate::services::Answer;
 /// Above this many checks in one report, each check's details stay text until opened.
 pub const LAZY_ABOVE: usize = 2_000;
 
+/// A file's checks are written as tables of this many rows (the same columns, so they read as
+/// one). A browser lays out only the segments in view, and on-demand details are held in one
+/// text block per segment: opening a check parses little, and the page holds few elements.
+const SEGMENT: usize = 256;
+
+/// The start of one segment of a file's summary table.
+const TABLE_START: &str = "<table class=\"checks\">\n<colgroup><col class=\"n\"/>\
+    <col class=\"name\"/><col class=\"expect\"/><col class=\"result\"/><col class=\"step\"/>\
+    <col class=\"by\"/></colgroup>\n<thead><tr><th scope=\"col\">#</th>\
+    <th scope=\"col\">Check</th><th scope=\"col\">Expectation</th>\
+    <th scope=\"col\">Result</th><th scope=\"col\">Failing step</th>\
+    <th scope=\"col\">Decided by</th></tr></thead>\n";
+
+/// Fewer checks than this in a batch are rendered on one thread.
+const PARALLEL_ABOVE: usize = 256;
+
 /// The page's style sheet and script, built into the binary.
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("report.js");
@@ -64,16 +80,18 @@ impl fmt::Display for Esc<'_> {
     }
 }
 
-/// The document's head and the opening of its body.
-pub(crate) fn page_start(out: &mut String, title: &str) {
+/// The document's head and the opening of its body; a `large` page lays out only the part of
+/// its tables in view.
+pub(crate) fn page_start(out: &mut String, title: &str, large: bool) {
     write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
          <meta name=\"generator\" content=\"iamsim {}\"/>\n<title>{}</title>\n\
-         <style>/*<![CDATA[*/\n{STYLE}/*]]>*/</style>\n</head>\n<body>\n<main>\n",
+         <style>/*<![CDATA[*/\n{STYLE}/*]]>*/</style>\n</head>\n<body>\n<main{}>\n",
         env!("CARGO_PKG_VERSION"),
-        Esc(title)
+        Esc(title),
+        if large { " class=\"large\"" } else { "" }
     )
     .ok();
 }
@@ -135,7 +153,8 @@ pub enum Details {
     Closed,
     /// In the page and open (`explain`).
     Open,
-    /// Kept as text and made part of the page when opened (a very large report).
+    /// Kept as text, in blocks beside the table, and made part of the page when the check is
+    /// opened (a very large report).
     OnDemand,
 }
 
@@ -150,6 +169,12 @@ pub struct HtmlWriter<W: io::Write> {
     file_index: usize,
     summary: Summary,
     started: bool,
+    /// Checks in the table segment being written, and segments written so far.
+    segment_checks: usize,
+    segments: usize,
+    file_checks: usize,
+    /// The open segment's details, held apart (on-demand details).
+    held: String,
 }
 
 impl<W: io::Write> HtmlWriter<W> {
@@ -172,6 +197,10 @@ impl<W: io::Write> HtmlWriter<W> {
             file_index: 0,
             summary: Summary::default(),
             started: false,
+            segment_checks: 0,
+            segments: 0,
+            file_checks: 0,
+            held: String::new(),
         }
     }
 
@@ -179,13 +208,48 @@ impl<W: io::Write> HtmlWriter<W> {
         if !self.started {
             self.started = true;
             let mut head = String::new();
-            page_start(&mut head, &self.title);
+            page_start(&mut head, &self.title, self.details == Details::OnDemand);
             writeln!(head, "<h1>{}</h1>", Esc(&self.title)).ok();
             filters(&mut head);
+            if self.details == Details::OnDemand {
+                head.push_str(
+                    "<p class=\"muted\">A report this large builds a check's trace when you \
+                     select the check's name (the page's script does it; nothing is fetched).</p>\n",
+                );
+            }
             self.out.write_all(head.as_bytes())?;
         }
         Ok(())
     }
+
+    /// Closes the table segment being written and writes the details it holds apart as one
+    /// text block after it, under the id its checks' `data-held` names.
+    fn end_segment(&mut self) -> io::Result<()> {
+        if self.segment_checks == 0 {
+            return Ok(());
+        }
+        self.out.write_all(b"</table>\n")?;
+        if self.details == Details::OnDemand {
+            // The details' text is escaped, so nothing in it can close this element early.
+            write!(
+                self.out,
+                "<script type=\"text/html\" class=\"held\" id=\"held-{}\">",
+                self.segments
+            )?;
+            self.out.write_all(self.held.as_bytes())?;
+            self.out.write_all(b"</script>\n")?;
+            self.held.clear();
+        }
+        self.segment_checks = 0;
+        self.segments += 1;
+        Ok(())
+    }
+}
+
+/// One check rendered: its table body, and its details when they are held apart.
+struct Rendered {
+    body: String,
+    details: String,
 }
 
 impl<W: io::Write> ReportWriter for HtmlWriter<W> {
@@ -197,42 +261,77 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
         self.start()?;
         self.file_index += 1;
         self.file = file.to_string();
-        let mut head = String::new();
+        self.file_checks = 0;
         write!(
-            head,
-            "<section class=\"file\" aria-labelledby=\"f{n}\">\n<h2 id=\"f{n}\">{}</h2>\n\
-             <table class=\"checks\">\n<colgroup><col class=\"n\"/><col class=\"name\"/>\
-             <col class=\"expect\"/><col class=\"result\"/><col class=\"step\"/>\
-             <col class=\"by\"/></colgroup>\n<thead><tr><th scope=\"col\">#</th>\
-             <th scope=\"col\">Check</th><th scope=\"col\">Expectation</th>\
-             <th scope=\"col\">Result</th><th scope=\"col\">Failing step</th>\
-             <th scope=\"col\">Decided by</th></tr></thead>\n",
+            self.out,
+            "<section class=\"file\" aria-labelledby=\"f{n}\">\n<h2 id=\"f{n}\">{}</h2>\n",
             Esc(file),
             n = self.file_index
         )
-        .ok();
-        self.out.write_all(head.as_bytes())
     }
 
     fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()> {
-        let mut text = String::new();
+        let first = self.summary.checks + 1;
+        // Where the batch starts: the open segment (whose block holds its checks' details held
+        // apart) and how full it is.
+        let (segment, in_segment) = (self.segments, self.segment_checks);
         for c in batch {
             self.summary.add(c);
-            let id = format!("f{}-c{}", self.file_index, self.summary.checks);
-            check_body(
-                &mut text,
-                c,
-                &id,
-                self.summary.checks,
-                self.details,
-                self.sources.as_ref(),
-            );
         }
-        self.out.write_all(text.as_bytes())
+        let render = |part: &[CheckResult], part_first: usize| -> Vec<Rendered> {
+            part.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let number = part_first + i;
+                    let id = format!("f{}-c{number}", self.file_index);
+                    let held = segment + (in_segment + number - first) / SEGMENT;
+                    render_check(c, &id, number, held, self.details, self.sources.as_ref())
+                })
+                .collect()
+        };
+        // Rendering a check's details costs more than deciding it: large batches are rendered
+        // on every core, then written in order.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let rendered: Vec<Rendered> = if threads < 2 || batch.len() < PARALLEL_ABOVE {
+            render(batch, first)
+        } else {
+            let size = batch.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = batch
+                    .chunks(size)
+                    .enumerate()
+                    .map(|(k, part)| scope.spawn(move || render(part, first + k * size)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for r in rendered {
+            if self.segment_checks == 0 {
+                self.out.write_all(TABLE_START.as_bytes())?;
+            }
+            self.out.write_all(r.body.as_bytes())?;
+            self.held.push_str(&r.details);
+            self.segment_checks += 1;
+            self.file_checks += 1;
+            if self.segment_checks == SEGMENT {
+                self.end_segment()?;
+            }
+        }
+        Ok(())
     }
 
     fn end_file(&mut self) -> io::Result<()> {
-        self.out.write_all(b"</table>\n</section>\n")
+        if self.file_checks == 0 {
+            self.out
+                .write_all(b"<p class=\"muted\">This file has no checks.</p>\n")?;
+        }
+        self.end_segment()?;
+        self.out.write_all(b"</section>\n")
     }
 
     fn finish(&mut self) -> io::Result<Summary> {
@@ -258,22 +357,32 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
 }
 
 /// One check: its summary row and its details row, grouped in a table body that the filters
-/// show or hide as one.
-fn check_body(
-    out: &mut String,
+/// show or hide as one. Details held apart (a very large report) are returned on their own,
+/// wrapped for the block `held` that will carry them; the table body then has no details row
+/// until the check is opened.
+fn render_check(
     c: &CheckResult,
     id: &str,
     number: usize,
+    held: usize,
     details: Details,
     sources: Option<&Sources>,
-) {
+) -> Rendered {
+    let mut out = String::with_capacity(1024);
     let (expect_class, expect_word) = expectation_badge(&c.expectation);
     let (result_class, result_word) = result_badge(c);
     write!(
         out,
         "<tbody class=\"check\" id=\"{id}\" data-expect=\"{expect_class}\" \
-         data-result=\"{result_class}\">\n<tr>\
-         <td data-label=\"#\">{number}</td>\
+         data-result=\"{result_class}\""
+    )
+    .ok();
+    if details == Details::OnDemand {
+        write!(out, " data-held=\"held-{held}\"").ok();
+    }
+    write!(
+        out,
+        ">\n<tr><td data-label=\"#\">{number}</td>\
          <th scope=\"row\" data-label=\"Check\"><a href=\"#{id}\">{}</a></th>\
          <td data-label=\"Expectation\"><span class=\"badge {expect_class}\">{expect_word}</span></td>\
          <td data-label=\"Result\"><span class=\"badge {result_class}\">{}</span></td>\
@@ -302,25 +411,33 @@ fn check_body(
             .ok();
         }
     }
-    out.push_str("</td></tr>\n<tr class=\"detail\"><td colspan=\"6\">");
-    let open = if details == Details::Open { " open=\"open\"" } else { "" };
-    write!(
-        out,
-        "<details class=\"trace\"{open}><summary class=\"toggle\">Trace of this check</summary>\n"
-    )
-    .ok();
-    let mut body = String::new();
-    trace::check_details(&mut body, c, id, sources, &trace::NoChanges);
+    out.push_str("</td></tr>\n");
+    let mut held_details = String::new();
     if details == Details::OnDemand {
-        // Kept as text until opened: the browser does not build elements for it. Text in the
-        // details is escaped, so it cannot close this element early.
-        out.push_str("<script type=\"text/html\">");
-        out.push_str(&body);
-        out.push_str("</script>");
+        held_details.reserve(4096);
+        write!(held_details, "<div data-for=\"{id}\">").ok();
+        trace::check_details(&mut held_details, c, id, sources, &trace::NoChanges);
+        held_details.push_str("</div>\n");
     } else {
-        out.push_str(&body);
+        let open = if details == Details::Open {
+            " open=\"open\""
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "<tr class=\"detail\"><td colspan=\"6\"><details class=\"trace\"{open}>\
+             <summary class=\"toggle\">Trace of this check</summary>"
+        )
+        .ok();
+        trace::check_details(&mut out, c, id, sources, &trace::NoChanges);
+        out.push_str("</details></td></tr>\n");
     }
-    out.push_str("</details></td></tr>\n</tbody>\n");
+    out.push_str("</tbody>\n");
+    Rendered {
+        body: out,
+        details: held_details,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 // The report's only script: filters the checks (also from the address, ?status=unmet&find=kms),
-// fills a check's details when they are opened (a large report keeps them as text until then),
+// builds a check's details when it is opened (a very large report keeps them as text until then),
 // opens the check the address names (#f1-c3), and opens everything before printing. Without it
 // the report still reads from top to bottom.
 (function () {
@@ -39,32 +39,68 @@
   }
   if (status) { status.addEventListener("change", apply); }
 
-  // Details kept as text (type="text/html" is never run) become part of the page.
-  function fill(details) {
-    var holder = details.querySelector("script[type='text/html']");
-    if (holder) {
-      var body = document.createElement("div");
-      body.innerHTML = holder.textContent;
-      holder.parentNode.replaceChild(body, holder);
+  // A very large report keeps each check's details as text, in blocks beside the table
+  // (type="text/html" is never run): a block becomes elements the first time one of its
+  // checks is opened, and the check gets its details row then.
+  var blocks = {};
+  function heldDetails(check) {
+    var name = check.getAttribute("data-held");
+    var block = name && blocks[name];
+    if (name && !block) {
+      var holder = document.getElementById(name);
+      block = blocks[name] = {};
+      if (holder) {
+        var parsed = document.createElement("div");
+        parsed.innerHTML = holder.textContent;
+        var parts = parsed.children;
+        for (var i = 0; i < parts.length; i++) {
+          block[parts[i].getAttribute("data-for")] = parts[i];
+        }
+      }
     }
+    return block ? block[check.id] : null;
   }
-  document.addEventListener("toggle", function (e) {
-    if (e.target.tagName === "DETAILS" && e.target.open) { fill(e.target); }
-  }, true);
+  function detailsOf(check) {
+    var details = check.querySelector("details.trace");
+    var held = !details && heldDetails(check);
+    if (held) {
+      var row = document.createElement("tr");
+      row.className = "detail";
+      var cell = row.insertCell(0);
+      cell.colSpan = 6;
+      details = document.createElement("details");
+      details.className = "trace";
+      var summary = document.createElement("summary");
+      summary.className = "toggle";
+      summary.textContent = "Trace of this check";
+      details.appendChild(summary);
+      details.appendChild(held);
+      cell.appendChild(details);
+      check.appendChild(row);
+    }
+    return details;
+  }
 
   function openNamed() {
     var id = decodeURIComponent(location.hash.slice(1));
     var target = id && document.getElementById(id);
     if (!target) { return; }
-    var details = target.querySelector("details.trace");
-    if (details) { fill(details); details.open = true; }
+    var check = target.closest ? target.closest("tbody.check") : null;
+    var details = check ? detailsOf(check) : null;
+    if (details) { details.open = true; }
     target.scrollIntoView();
   }
   window.addEventListener("hashchange", openNamed);
+  // Selecting the name of the check the address already names opens it again.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest("th a") : null;
+    if (link && link.getAttribute("href") === location.hash) { openNamed(); }
+  });
   openNamed();
 
   window.addEventListener("beforeprint", function () {
+    for (var i = 0; i < checks.length; i++) { detailsOf(checks[i]); }
     var all = document.querySelectorAll("details");
-    for (var i = 0; i < all.length; i++) { fill(all[i]); all[i].open = true; }
+    for (var j = 0; j < all.length; j++) { all[j].open = true; }
   });
 })();

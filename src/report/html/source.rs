@@ -194,7 +194,10 @@ mod tests {
 
     #[test]
     fn quotes_numbered_lines() {
-        let source = SourceText::new("f", "{\n  \"a\": [\n    {\"Sid\": \"x\",\n     \"E\": 1}\n  ]\n}\n");
+        let source = SourceText::new(
+            "f",
+            "{\n  \"a\": [\n    {\"Sid\": \"x\",\n     \"E\": 1}\n  ]\n}\n",
+        );
         let start = source.text.find("{\"Sid").unwrap();
         let q = quote(&source, start).unwrap();
         assert_eq!(q.first_line, 3);

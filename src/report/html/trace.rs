@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::source::Sources;
-use super::{flow, Esc, EVALUATION_LOGIC};
+use super::{flow, Esc};
 use crate::engine::decision::{ConditionTrace, ElementTrace, StatementTrace};
 use crate::engine::{Denial, StatementRef, Trace};
 use crate::policy::PolicyType;
@@ -30,8 +30,14 @@ impl Changes for NoChanges {
 /// The layers of AWS's evaluation, in the order its policy evaluation logic states them, after
 /// the explicit-deny stage that covers them all.
 const LAYERS: [(&str, &[PolicyType]); 7] = [
-    ("Resource control policies (AWS Organizations)", &[PolicyType::Rcp]),
-    ("Service control policies (AWS Organizations)", &[PolicyType::Scp]),
+    (
+        "Resource control policies (AWS Organizations)",
+        &[PolicyType::Rcp],
+    ),
+    (
+        "Service control policies (AWS Organizations)",
+        &[PolicyType::Scp],
+    ),
     ("VPC endpoint policies", &[PolicyType::Endpoint]),
     (
         "Resource-based policies",
@@ -110,7 +116,9 @@ pub(super) fn check_details(
     }
     match &c.expectation {
         ExpectationStatus::Met => {
-            out.push_str("<dt>Expectation</dt><dd><span class=\"badge met\">\u{2713} met</span></dd>");
+            out.push_str(
+                "<dt>Expectation</dt><dd><span class=\"badge met\">\u{2713} met</span></dd>",
+            );
         }
         ExpectationStatus::Unmet(reasons) => {
             out.push_str(
@@ -124,7 +132,12 @@ pub(super) fn check_details(
         ExpectationStatus::None => {}
     }
     if let Some(advice) = &c.advice {
-        write!(out, "<dt>Where the fix belongs</dt><dd>{}</dd>", Esc(advice)).ok();
+        write!(
+            out,
+            "<dt>Where the fix belongs</dt><dd>{}</dd>",
+            Esc(advice)
+        )
+        .ok();
     }
     out.push_str("</dl>\n");
     if !o.notes.is_empty() {
@@ -137,22 +150,44 @@ pub(super) fn check_details(
     if !o.steps.is_empty() {
         flow::render(out, o);
     }
+    // A step's message is repeated only where the answer above does not already say it.
+    let said = [o.message(), o.error().map(|e| e.message.as_str())];
     out.push_str("<ol class=\"steps\">\n");
     for (i, s) in o.steps.iter().enumerate() {
-        step(out, s, i, failing == Some(i), id, sources, changes);
+        let place = Place {
+            index: i,
+            failing: failing == Some(i),
+            check: id,
+            said: &said,
+        };
+        step(out, s, &place, sources, changes);
     }
     out.push_str("</ol>\n");
+}
+
+/// Where a step stands in its check's details.
+struct Place<'a> {
+    index: usize,
+    failing: bool,
+    /// The check's element id, which the step's own builds on.
+    check: &'a str,
+    /// The messages the check's answer already shows.
+    said: &'a [Option<&'a str>],
 }
 
 fn step(
     out: &mut String,
     s: &Step,
-    i: usize,
-    failing: bool,
-    id: &str,
+    place: &Place<'_>,
     sources: Option<&Sources>,
     changes: &dyn Changes,
 ) {
+    let Place {
+        index: i,
+        failing,
+        check: id,
+        said,
+    } = *place;
     let (class, verdict) = flow::step_verdict(s);
     write!(
         out,
@@ -162,7 +197,11 @@ fn step(
         i + 1,
         Esc(&s.action),
         i + 1,
-        Esc(if s.title.is_empty() { &s.action } else { &s.title }),
+        Esc(if s.title.is_empty() {
+            &s.action
+        } else {
+            &s.title
+        }),
         Esc(&verdict)
     )
     .ok();
@@ -191,7 +230,13 @@ fn step(
     if !derived.is_empty() {
         out.push_str("<p>Context keys S3 set for this KMS request:</p><ul class=\"derived\">");
         for (k, v) in &derived {
-            write!(out, "<li><code>{}</code> = <code>{}</code></li>", Esc(k), Esc(v)).ok();
+            write!(
+                out,
+                "<li><code>{}</code> = <code>{}</code></li>",
+                Esc(k),
+                Esc(v)
+            )
+            .ok();
         }
         out.push_str("</ul>\n");
     }
@@ -210,31 +255,29 @@ fn step(
             } else {
                 v.first().map(|x| x.to_string()).unwrap_or_default()
             };
-            write!(
-                out,
-                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                Esc(k),
-                Esc(&value)
-            )
-            .ok();
+            write!(out, "<tr><td>{}</td><td>{}</td></tr>", Esc(k), Esc(&value)).ok();
         }
         out.push_str("</tbody></table></details>\n");
     }
     if let Some(trace) = &s.trace {
         layers(out, s, trace, sources, changes);
     }
-    if let Some(m) = s.outcome.message() {
-        write!(
+    if let Some(m) = s.outcome.message().filter(|m| !said.contains(&Some(*m))) {
+        writeln!(
             out,
-            "<p><strong>AWS records:</strong> <span class=\"message\">{}</span></p>\n",
+            "<p><strong>AWS records:</strong> <span class=\"message\">{}</span></p>",
             Esc(m)
         )
         .ok();
     }
-    if let Some(e) = s.outcome.error() {
-        write!(
+    if let Some(e) = s
+        .outcome
+        .error()
+        .filter(|e| !said.contains(&Some(e.message.as_str())))
+    {
+        writeln!(
             out,
-            "<p><strong>The caller receives:</strong> <code>{}</code>: {}</p>\n",
+            "<p><strong>The caller receives:</strong> <code>{}</code>: {}</p>",
             Esc(e.code.as_str()),
             Esc(&e.message)
         )
@@ -320,11 +363,6 @@ fn layers(
         }
         out.push_str("</ul>\n");
     }
-    write!(
-        out,
-        "<p class=\"muted\">Order: <a href=\"{EVALUATION_LOGIC}\">policy evaluation logic</a>.</p>\n"
-    )
-    .ok();
 }
 
 fn element(out: &mut String, name: &str, e: &ElementTrace) {
@@ -441,6 +479,6 @@ fn condition(out: &mut String, c: &ConditionTrace) {
         Esc(&c.key),
         Esc(&request),
         Esc(&format!("{:?}", c.policy)),
-        )
+    )
     .ok();
 }
