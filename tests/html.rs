@@ -308,21 +308,23 @@ fn a_large_report_keeps_each_checks_details_as_text_until_opened() {
 
 // --- In the browser ---------------------------------------------------------------------
 
-/// Debian's Chromium, or the one `IAMSIM_CHROMIUM` names.
+/// The browser `IAMSIM_CHROMIUM` names, or Chromium on the `PATH` (Debian's package installs
+/// `chromium`; others name it `chromium-browser`).
 fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("IAMSIM_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: no browser at {} (install Debian's chromium package, as .ci/run does, \
-             or set IAMSIM_CHROMIUM)",
-            path.display()
-        );
-        None
+    if let Some(named) = std::env::var_os("IAMSIM_CHROMIUM") {
+        return Some(PathBuf::from(named));
     }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: no chromium on the PATH (install Debian's chromium package, as .ci/run \
+             does, or set IAMSIM_CHROMIUM)"
+        );
+    }
+    found
 }
 
 /// The page as Chromium has built it once its script has run.

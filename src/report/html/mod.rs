@@ -340,13 +340,17 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
         let mut tail = String::new();
         write!(
             tail,
-            "<section id=\"totals\" aria-label=\"Totals\">\n<p><strong>{} checks</strong>: \
+            "<section id=\"totals\" aria-label=\"Totals\">\n<p><strong>{} check{}</strong>: \
              <span class=\"badge met\">{} met</span> \
              <span class=\"badge unmet\">{} unmet</span> \
              <span class=\"badge none\">{} without expectation</span></p>\n\
              <p class=\"muted\">Traces follow the order of \
              <a href=\"{EVALUATION_LOGIC}\">AWS's policy evaluation logic</a>.</p>\n</section>\n",
-            s.checks, s.met, s.unmet, s.without_expectation
+            s.checks,
+            if s.checks == 1 { "" } else { "s" },
+            s.met,
+            s.unmet,
+            s.without_expectation
         )
         .ok();
         page_end(&mut tail);

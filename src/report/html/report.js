@@ -21,7 +21,8 @@
       c.hidden = !keep;
       if (keep) { count++; }
     }
-    if (shown) { shown.textContent = count + " of " + checks.length + " checks shown"; }
+    if (shown) { shown.textContent = count + " of " + checks.length +
+      (checks.length === 1 ? " check shown" : " checks shown"); }
   }
 
   // A link can carry a filter: report.html?status=unmet&find=kms
