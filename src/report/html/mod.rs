@@ -57,23 +57,38 @@ pub(crate) const EVALUATION_LOGIC: &str =
 /// that XML forbids become U+FFFD.
 pub(crate) struct Esc<'a>(pub &'a str);
 
+/// What each byte becomes in markup: 0 where it stands for itself.
+const ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = 6;
+        b += 1;
+    }
+    table[b'\t' as usize] = 0;
+    table[b'\n' as usize] = 0;
+    table[b'\r' as usize] = 0;
+    table[b'&' as usize] = 1;
+    table[b'<' as usize] = 2;
+    table[b'>' as usize] = 3;
+    table[b'"' as usize] = 4;
+    table[b'\'' as usize] = 5;
+    table
+};
+
+/// The replacements `ESCAPES` numbers.
+const REPLACEMENTS: [&str; 7] = ["", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "\u{fffd}"];
+
 impl fmt::Display for Esc<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Most text needs no escape: it is written in runs between the bytes that do.
         let s = self.0;
+        let bytes = s.as_bytes();
         let mut last = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let replacement = match b {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                b'\'' => "&#39;",
-                b'\t' | b'\n' | b'\r' => continue,
-                0..=0x1f => "\u{fffd}",
-                _ => continue,
-            };
+        while let Some(at) = bytes[last..].iter().position(|&b| ESCAPES[b as usize] != 0) {
+            let i = last + at;
             f.write_str(&s[last..i])?;
-            f.write_str(replacement)?;
+            f.write_str(REPLACEMENTS[ESCAPES[bytes[i] as usize] as usize])?;
             last = i + 1;
         }
         f.write_str(&s[last..])
@@ -174,7 +189,7 @@ pub struct HtmlWriter<W: io::Write> {
     segments: usize,
     file_checks: usize,
     /// The open segment's details, held apart (on-demand details).
-    held: String,
+    held: Vec<String>,
 }
 
 impl<W: io::Write> HtmlWriter<W> {
@@ -200,7 +215,7 @@ impl<W: io::Write> HtmlWriter<W> {
             segment_checks: 0,
             segments: 0,
             file_checks: 0,
-            held: String::new(),
+            held: Vec::new(),
         }
     }
 
@@ -236,9 +251,10 @@ impl<W: io::Write> HtmlWriter<W> {
                 "<script type=\"text/html\" class=\"held\" id=\"held-{}\">",
                 self.segments
             )?;
-            self.out.write_all(self.held.as_bytes())?;
+            for details in self.held.drain(..) {
+                self.out.write_all(details.as_bytes())?;
+            }
             self.out.write_all(b"</script>\n")?;
-            self.held.clear();
         }
         self.segment_checks = 0;
         self.segments += 1;
@@ -315,7 +331,9 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
                 self.out.write_all(TABLE_START.as_bytes())?;
             }
             self.out.write_all(r.body.as_bytes())?;
-            self.held.push_str(&r.details);
+            if self.details == Details::OnDemand {
+                self.held.push(r.details);
+            }
             self.segment_checks += 1;
             self.file_checks += 1;
             if self.segment_checks == SEGMENT {
@@ -418,7 +436,8 @@ fn render_check(
     out.push_str("</td></tr>\n");
     let mut held_details = String::new();
     if details == Details::OnDemand {
-        held_details.reserve(4096);
+        // Most checks' details run to a few kilobytes: grown once or not at all.
+        held_details.reserve(8192);
         write!(held_details, "<div data-for=\"{id}\">").ok();
         trace::check_details(&mut held_details, c, id, sources, &trace::NoChanges);
         held_details.push_str("</div>\n");
