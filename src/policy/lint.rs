@@ -22,7 +22,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::condition::{BaseOperator, Condition, SetQualifier, Values};
+use super::condition::{BaseOperator, SetQualifier};
+use super::limiting::LimitingKeys;
 use super::model::{Effect, Policy, PolicyType, PrincipalEntry, Statement};
 use super::parse::{parse_policy_text, PolicyError};
 use super::reference::{key_covers, reference, ActionInfo, ResourcePattern, ResourceType, Service};
@@ -383,57 +384,12 @@ pub const LIMITING_KEYS: [&str; 19] = [
     "kms:calleraccount",
 ];
 
-/// Whether one condition pins a statement to fixed values of a [`LIMITING_KEYS`] key: not
-/// `IfExists`, not `ForAllValues`, a positive operator, no wildcard or policy variable (but an
-/// `aws:userid` of `AROLEID:*` still names one role, an ARN with a fixed account one account,
-/// an organization path with a fixed `o-` id one organization; a CIDR must be /8 or narrower
-/// for IPv4, /32 or narrower for IPv6).
-pub fn limits_principal(c: &Condition) -> bool {
-    if c.operator.if_exists || c.operator.set == SetQualifier::ForAllValues {
-        return false;
-    }
-    if !LIMITING_KEYS.contains(&c.key_lower.as_str()) {
-        return false;
-    }
-    let fixed_text = |v: &str| !v.contains(['*', '?']) && !v.contains("${");
-    match (c.operator.base, &c.values) {
-        (BaseOperator::StringEquals | BaseOperator::StringEqualsIgnoreCase, _) => {
-            c.raw_values.iter().all(|v| !v.contains("${"))
-        }
-        (BaseOperator::StringLike | BaseOperator::ArnLike | BaseOperator::ArnEquals, _) => {
-            if c.key_lower == "aws:userid" {
-                c.raw_values
-                    .iter()
-                    .all(|v| v.strip_suffix(":*").is_some_and(fixed_text) || fixed_text(v))
-            } else if matches!(
-                c.key_lower.as_str(),
-                "s3:dataaccesspointarn" | "aws:principalarn" | "aws:sourcearn"
-            ) {
-                // A wildcard after a fixed account still names that account only.
-                c.raw_values.iter().all(|v| {
-                    fixed_text(v)
-                        || v.split(':')
-                            .nth(4)
-                            .is_some_and(|a| a.len() == 12 && fixed_text(a))
-                })
-            } else if c.key_lower.ends_with("orgpaths") {
-                // `o-a1b2c3d4e5/*`: one organization.
-                c.raw_values.iter().all(|v| {
-                    v.split('/')
-                        .next()
-                        .is_some_and(|o| o.starts_with("o-") && fixed_text(o))
-                })
-            } else {
-                c.raw_values.iter().all(|v| fixed_text(v))
-            }
-        }
-        (BaseOperator::IpAddress, Values::Cidrs(nets)) => nets.iter().all(|n| match n {
-            ipnet::IpNet::V4(n) => n.prefix_len() >= 8,
-            ipnet::IpNet::V6(n) => n.prefix_len() >= 32,
-        }),
-        _ => false,
-    }
-}
+/// The keys, and the ARN-valued ones where a wildcard after a fixed account still names one
+/// account.
+const LIMITING: LimitingKeys<'static> = LimitingKeys {
+    keys: &LIMITING_KEYS,
+    account_arns: &["s3:dataaccesspointarn", "aws:principalarn", "aws:sourcearn"],
+};
 
 /// Lints a policy: every finding, in statement order.
 pub fn lint(policy: &Policy) -> Vec<Finding> {
@@ -578,7 +534,7 @@ impl StatementLint<'_> {
         if resource_based
             && everyone
             && s.effect == Effect::Allow
-            && !s.conditions.iter().any(limits_principal)
+            && !s.conditions.iter().any(|c| LIMITING.limit(c))
         {
             self.push(
                 Rule::PublicAllow,

@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod condition;
 pub mod keys;
+pub mod limiting;
 pub mod lint;
 pub mod model;
 pub mod parse;

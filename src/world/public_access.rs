@@ -5,7 +5,7 @@
 //! (decision A14 adds a fixed `aws:PrincipalArn`). A single public statement makes the whole
 //! policy public. https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
 
-use crate::policy::condition::{BaseOperator, Condition, SetQualifier, Values};
+use crate::policy::limiting::LimitingKeys;
 use crate::policy::model::{Effect, Policy, PrincipalEntry, Statement};
 
 /// Condition keys whose fixed values make a statement non-public.
@@ -25,6 +25,13 @@ const LIMITING_KEYS: [&str; 12] = [
     "aws:principalarn",
 ];
 
+/// The keys, and the one whose value may hold a wildcard after a fixed account (the access
+/// point's name).
+const BPA_KEYS: LimitingKeys<'static> = LimitingKeys {
+    keys: &LIMITING_KEYS,
+    account_arns: &["s3:dataaccesspointarn"],
+};
+
 /// The first statement that makes the policy public, if any.
 pub fn public_statement(policy: &Policy) -> Option<&Statement> {
     policy
@@ -41,47 +48,7 @@ fn is_public(s: &Statement) -> bool {
     if fixed_principal {
         return false;
     }
-    !s.conditions.iter().any(limits)
-}
-
-/// Whether one condition pins the statement to fixed values of a limiting key.
-fn limits(c: &Condition) -> bool {
-    if c.operator.if_exists || c.operator.set == SetQualifier::ForAllValues {
-        return false;
-    }
-    if !LIMITING_KEYS.contains(&c.key_lower.as_str()) {
-        return false;
-    }
-    let fixed_text = |v: &str| !v.contains(['*', '?']) && !v.contains("${");
-    match (c.operator.base, &c.values) {
-        (BaseOperator::StringEquals | BaseOperator::StringEqualsIgnoreCase, _) => {
-            c.raw_values.iter().all(|v| !v.contains("${"))
-        }
-        // ArnEquals matches wildcards just as ArnLike does.
-        (BaseOperator::StringLike | BaseOperator::ArnLike | BaseOperator::ArnEquals, _) => {
-            if c.key_lower == "aws:userid" {
-                // `AROLEID:*` names every session of one role: still fixed.
-                c.raw_values
-                    .iter()
-                    .all(|v| v.strip_suffix(":*").is_some_and(fixed_text) || fixed_text(v))
-            } else if c.key_lower == "s3:dataaccesspointarn" {
-                // A wildcard for the access point name is tolerated when the account is fixed.
-                c.raw_values.iter().all(|v| {
-                    v.split(':')
-                        .nth(4)
-                        .is_some_and(|a| a.len() == 12 && fixed_text(a))
-                })
-            } else {
-                c.raw_values.iter().all(|v| fixed_text(v))
-            }
-        }
-        (BaseOperator::IpAddress, Values::Cidrs(nets)) => nets.iter().all(|n| match n {
-            // Ranges broader than /8 (IPv4) or /32 (IPv6) count as public.
-            ipnet::IpNet::V4(n) => n.prefix_len() >= 8,
-            ipnet::IpNet::V6(n) => n.prefix_len() >= 32,
-        }),
-        _ => false,
-    }
+    !s.conditions.iter().any(|c| BPA_KEYS.limit(c))
 }
 
 #[cfg(test)]
@@ -127,6 +94,22 @@ mod tests {
         assert!(public_statement(&p).is_some());
         let p = policy(
             r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#,
+        );
+        assert!(public_statement(&p).is_none());
+    }
+
+    #[test]
+    fn only_the_access_point_arn_keeps_a_wildcard_after_a_fixed_account() {
+        // Fixed values contain no wildcard; the access point's name is the one exception
+        // this model keeps (the lint of an Allow to "*" accepts more, see policy::lint).
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*",
+            "Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:sns:us-east-1:111122223333:*"}}}"#,
+        );
+        assert!(public_statement(&p).is_some());
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*",
+            "Condition":{"ArnLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-east-1:111122223333:accesspoint/*"}}}"#,
         );
         assert!(public_statement(&p).is_none());
     }
