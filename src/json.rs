@@ -738,38 +738,14 @@ impl<'t> Parser<'t, '_> {
         if self.peek() != Some(b'[') {
             return self.value(depth);
         }
-        let start = self.at;
-        self.at += 1;
-        let mut items = Vec::new();
-        self.skip_space()?;
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            return Ok(Node {
-                value: Value::Array(items),
-                span: self.span_from(start),
-            });
-        }
-        loop {
-            self.skip_space()?;
-            let item_start = self.at;
-            self.skip_value()?;
-            items.push(Node {
+        self.elements(|p| {
+            let item_start = p.at;
+            p.skip_value()?;
+            Ok(Node {
                 value: Value::Deferred,
-                span: self.span_from(item_start),
-            });
-            self.skip_space()?;
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Node {
-                        value: Value::Array(items),
-                        span: self.span_from(start),
-                    });
-                }
-                _ => return Err(self.error("expected ',' or ']' after an array element")),
-            }
-        }
+                span: p.span_from(item_start),
+            })
+        })
     }
 
     /// Steps over one value without building it: scalars are read, and objects and arrays are
@@ -808,6 +784,15 @@ impl<'t> Parser<'t, '_> {
     }
 
     fn array(&mut self, depth: usize) -> ParseResult<Node<'t>> {
+        self.elements(|p| p.value(depth + 1))
+    }
+
+    /// The array at `[`: its brackets and commas walked here, each element read by `element`
+    /// (parsed, or stepped over and kept for later).
+    fn elements(
+        &mut self,
+        mut element: impl FnMut(&mut Self) -> ParseResult<Node<'t>>,
+    ) -> ParseResult<Node<'t>> {
         let start = self.at;
         self.at += 1;
         let mut items = Vec::new();
@@ -821,7 +806,7 @@ impl<'t> Parser<'t, '_> {
         }
         loop {
             self.skip_space()?;
-            items.push(self.value(depth + 1)?);
+            items.push(element(self)?);
             self.skip_space()?;
             match self.peek() {
                 Some(b',') => self.at += 1,
