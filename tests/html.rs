@@ -429,6 +429,35 @@ fn in_chromium_the_seed_003_report_marks_the_failing_step_and_the_deciding_sid()
 }
 
 #[test]
+fn in_chromium_the_bundled_scenarios_report_has_every_check_with_its_trace() {
+    let Some(browser) = chromium() else { return };
+    let dir = temp_dir("bundled");
+    let file = dir.join("report.html");
+    let (code, html, err) = iamsim(&["check", "scenarios/", "--format", "html"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(&file, html).unwrap();
+    let page = dump_dom(&browser, &file, "");
+    let expected = json_check_names(&["check", "scenarios/", "--format", "json"]);
+    let bodies = select_doc(&page, "tbody.check");
+    let names: Vec<String> = bodies
+        .iter()
+        .map(|b| select(b, "th a")[0].text().collect::<String>())
+        .collect();
+    assert_eq!(names, expected);
+    // Each check has its trace, with at least one step, and nothing is hidden by the filter.
+    for body in &bodies {
+        assert_eq!(select(body, "details.trace").len(), 1);
+        assert!(!select(body, "li.step").is_empty());
+        assert_eq!(body.value().attr("hidden"), None);
+    }
+    assert!(one(&page, "#shown")
+        .text()
+        .collect::<String>()
+        .contains(&format!("{n} of {n} checks shown", n = expected.len())));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn in_chromium_the_address_filters_the_checks() {
     let Some(browser) = chromium() else { return };
     let dir = temp_dir("filter");
