@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use super::Esc;
 use crate::services::{CallOutcome, Step, StepKind, StepOutcome};
 
-const WIDTH: usize = 760;
+/// Wide enough for a key and a value of 60 characters beside the arrow.
+const WIDTH: usize = 900;
 const BOX_WIDTH: usize = 300;
 const BOX_HEIGHT: usize = 58;
 const LINE: usize = 16;
