@@ -397,6 +397,12 @@ impl SourceText {
         self.line_index(offset) + 1
     }
 
+    /// Byte offset of the start of the line holding `offset`, from the line index (never a
+    /// scan back, however long the line).
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.line_starts[self.line_index(offset)]
+    }
+
     fn line_index(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
         match self.line_starts.binary_search(&offset) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::source::Sources;
+use super::source::{Quotes, Sources};
 use super::trace::{check_details, Changes};
 use super::{page_end, page_start, Esc};
 use crate::engine::StatementRef;
@@ -134,7 +134,7 @@ pub fn render_diff(
                 &mut out,
                 c,
                 &format!("change-{}-{tag}", n + 1),
-                Some(side.sources),
+                &Quotes::new(Some(side.sources)),
                 &SideChanges { own, other },
             );
             out.push_str("</section>\n");

@@ -19,6 +19,7 @@ use std::io;
 use std::sync::Arc;
 
 pub use diff::{render_diff, Side};
+use source::Quotes;
 pub use source::Sources;
 
 use super::{ReportWriter, Summary};
@@ -295,13 +296,14 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
             self.summary.add(c);
         }
         let render = |part: &[CheckResult], part_first: usize| -> Vec<Rendered> {
+            let quotes = Quotes::new(self.sources.as_ref());
             part.iter()
                 .enumerate()
                 .map(|(i, c)| {
                     let number = part_first + i;
                     let id = format!("f{}-c{number}", self.file_index);
                     let held = segment + (in_segment + number - first) / SEGMENT;
-                    render_check(c, &id, number, held, self.details, self.sources.as_ref())
+                    render_check(c, &id, number, held, self.details, &quotes)
                 })
                 .collect()
         };
@@ -388,7 +390,7 @@ fn render_check(
     number: usize,
     held: usize,
     details: Details,
-    sources: Option<&Sources>,
+    quotes: &Quotes<'_>,
 ) -> Rendered {
     let mut out = String::with_capacity(1024);
     let (expect_class, expect_word) = expectation_badge(&c.expectation);
@@ -439,7 +441,7 @@ fn render_check(
         // Most checks' details run to a few kilobytes: grown once or not at all.
         held_details.reserve(8192);
         write!(held_details, "<div data-for=\"{id}\">").ok();
-        trace::check_details(&mut held_details, c, id, sources, &trace::NoChanges);
+        trace::check_details(&mut held_details, c, id, quotes, &trace::NoChanges);
         held_details.push_str("</div>\n");
     } else {
         let open = if details == Details::Open {
@@ -453,7 +455,7 @@ fn render_check(
              <summary class=\"toggle\">Trace of this check</summary>"
         )
         .ok();
-        trace::check_details(&mut out, c, id, sources, &trace::NoChanges);
+        trace::check_details(&mut out, c, id, quotes, &trace::NoChanges);
         out.push_str("</details></td></tr>\n");
     }
     out.push_str("</tbody>\n");

@@ -1,8 +1,13 @@
 //! A statement's JSON as its file has it, found from the offset its reference keeps.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+
+use super::Esc;
 
 use crate::engine::StatementRef;
 use crate::json::SourceText;
@@ -46,12 +51,6 @@ impl Sources {
         self.by_policy.get(&r.policy).unwrap_or(&self.scenario)
     }
 
-    /// The statement's JSON, when its source holds it as an object.
-    pub fn quote(&self, r: &StatementRef) -> Option<Quote> {
-        r.line?;
-        quote(self.source_of(r), r.offset as usize)
-    }
-
     /// The statement's JSON without the whitespace between its tokens, to compare two
     /// versions of a policy.
     pub fn canonical(&self, r: &StatementRef) -> Option<String> {
@@ -63,13 +62,76 @@ impl Sources {
     }
 }
 
+/// A statement's JSON as markup: its numbered lines, for a `<pre>`.
+#[derive(Debug)]
+pub struct QuoteMarkup {
+    pub first_line: usize,
+    pub last_line: usize,
+    /// One `<span class="l">` a line, its number first.
+    pub lines: String,
+}
+
+/// Statements quoted as markup once each: a report quotes the same statements for many checks.
+/// One renderer's (a thread's) own.
+pub struct Quotes<'a> {
+    sources: Option<&'a Sources>,
+    rendered: RefCell<FxHashMap<StatementAt, Option<Rc<QuoteMarkup>>>>,
+}
+
+/// A statement by the text it comes from and its offset there.
+type StatementAt = (*const SourceText, u32);
+
+impl<'a> Quotes<'a> {
+    pub fn new(sources: Option<&'a Sources>) -> Quotes<'a> {
+        Quotes {
+            sources,
+            rendered: RefCell::default(),
+        }
+    }
+
+    /// The statement's JSON as numbered lines, when its source holds it as an object.
+    pub fn markup(&self, r: &StatementRef) -> Option<Rc<QuoteMarkup>> {
+        let sources = self.sources?;
+        r.line?;
+        let source = sources.source_of(r);
+        let key = (source as *const SourceText, r.offset);
+        if let Some(done) = self.rendered.borrow().get(&key) {
+            return done.clone();
+        }
+        let markup = quote(source, r.offset as usize).map(|q| Rc::new(markup_of(&q)));
+        self.rendered.borrow_mut().insert(key, markup.clone());
+        markup
+    }
+}
+
+fn markup_of(q: &Quote) -> QuoteMarkup {
+    let mut lines = String::new();
+    for (n, line) in q.lines.iter().enumerate() {
+        write!(
+            lines,
+            "<span class=\"l\"><span class=\"n\">{}</span>{}</span>",
+            q.first_line + n,
+            Esc(line)
+        )
+        .ok();
+    }
+    if q.cut {
+        lines.push_str("<span class=\"l muted\">\u{2026} (the statement goes on)</span>");
+    }
+    QuoteMarkup {
+        first_line: q.first_line,
+        last_line: q.first_line + q.lines.len().saturating_sub(1),
+        lines,
+    }
+}
+
 /// The object starting at `start` in `source`, as numbered lines.
 fn quote(source: &SourceText, start: usize) -> Option<Quote> {
     let text = &source.text;
     let end = object_end(text, start)?;
     // From the start of the line when only indentation stands before the statement, so that
     // its lines keep their alignment.
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = source.line_start(start);
     let start = if text[line_start..start].trim().is_empty() {
         line_start
     } else {

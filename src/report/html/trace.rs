@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::source::Sources;
+use super::source::Quotes;
 use super::{flow, Esc};
 use crate::engine::decision::{ConditionTrace, ElementTrace, StatementTrace};
 use crate::engine::{Denial, StatementRef, Trace};
@@ -58,7 +58,7 @@ pub(super) fn check_details(
     out: &mut String,
     c: &CheckResult,
     id: &str,
-    sources: Option<&Sources>,
+    quotes: &Quotes<'_>,
     changes: &dyn Changes,
 ) {
     let o = &c.outcome;
@@ -160,7 +160,7 @@ pub(super) fn check_details(
             check: id,
             said: &said,
         };
-        step(out, s, &place, sources, changes);
+        step(out, s, &place, quotes, changes);
     }
     out.push_str("</ol>\n");
 }
@@ -175,13 +175,7 @@ struct Place<'a> {
     said: &'a [Option<&'a str>],
 }
 
-fn step(
-    out: &mut String,
-    s: &Step,
-    place: &Place<'_>,
-    sources: Option<&Sources>,
-    changes: &dyn Changes,
-) {
+fn step(out: &mut String, s: &Step, place: &Place<'_>, quotes: &Quotes<'_>, changes: &dyn Changes) {
     let Place {
         index: i,
         failing,
@@ -260,7 +254,7 @@ fn step(
         out.push_str("</tbody></table></details>\n");
     }
     if let Some(trace) = &s.trace {
-        layers(out, s, trace, sources, changes);
+        layers(out, s, trace, quotes, changes);
     }
     if let Some(m) = s.outcome.message().filter(|m| !said.contains(&Some(*m))) {
         writeln!(
@@ -288,13 +282,7 @@ fn step(
 
 /// The explicit-deny stage, then each layer that has statements (or that a denial names as
 /// missing), each policy with its statements.
-fn layers(
-    out: &mut String,
-    s: &Step,
-    trace: &Trace,
-    sources: Option<&Sources>,
-    changes: &dyn Changes,
-) {
+fn layers(out: &mut String, s: &Step, trace: &Trace, quotes: &Quotes<'_>, changes: &dyn Changes) {
     let deciding = s.outcome.statements();
     let missing = match s.outcome.denial() {
         Some(Denial::Implicit { missing }) => Some(*missing),
@@ -352,7 +340,7 @@ fn layers(
                 policy = Some(&*t.statement.policy);
                 write!(out, "<h6>{}</h6>", Esc(&t.statement.policy)).ok();
             }
-            statement(out, t, deciding.contains(&t.statement), sources, changes);
+            statement(out, t, deciding.contains(&t.statement), quotes, changes);
         }
         out.push_str("</section>\n");
     }
@@ -383,7 +371,7 @@ fn statement(
     out: &mut String,
     t: &StatementTrace,
     deciding: bool,
-    sources: Option<&Sources>,
+    quotes: &Quotes<'_>,
     changes: &dyn Changes,
 ) {
     let r = &t.statement;
@@ -431,27 +419,16 @@ fn statement(
         }
         out.push_str("</tbody></table>");
     }
-    if let Some(q) = sources.and_then(|s| s.quote(r)) {
+    if let Some(q) = quotes.markup(r) {
         write!(
             out,
             "<pre class=\"source{}\" aria-label=\"the statement's JSON, lines {} to {}\"><code>",
             if deciding { " deciding" } else { "" },
             q.first_line,
-            q.first_line + q.lines.len().saturating_sub(1)
+            q.last_line
         )
         .ok();
-        for (n, line) in q.lines.iter().enumerate() {
-            write!(
-                out,
-                "<span class=\"l\"><span class=\"n\">{}</span>{}</span>",
-                q.first_line + n,
-                Esc(line)
-            )
-            .ok();
-        }
-        if q.cut {
-            out.push_str("<span class=\"l muted\">\u{2026} (the statement goes on)</span>");
-        }
+        out.push_str(&q.lines);
         out.push_str("</code></pre>");
     }
     out.push_str("</article>\n");
