@@ -306,6 +306,69 @@ fn a_large_report_keeps_each_checks_details_as_text_until_opened() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A scenario whose check names try to break out of the page, `count` checks in all.
+fn hostile_names(count: usize) -> String {
+    let names = [
+        "</script><script>alert(1)</script>",
+        "]]><x>",
+        // JSON escapes, as the file holds them.
+        r#"quote \" and ' and <!-- and -->"#,
+        r"control \u0001 and \ufffe and \uffff",
+    ];
+    let checks: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"{{"name": "{} {i}", "principal": "arn:aws:iam::111122223333:user/reader", "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/k"}}"#,
+                names[i % names.len()]
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"principals": [{{"arn": "arn:aws:iam::111122223333:user/reader"}}],
+"buckets": [{{"name": "bucket", "account": "111122223333"}}],
+"checks": [{}]}}"#,
+        checks.join(",\n")
+    )
+}
+
+#[test]
+fn hostile_check_names_stay_text_in_small_and_large_reports() {
+    let dir = temp_dir("hostile");
+    for count in [4, 2_001] {
+        let file = dir.join(format!("hostile-{count}.json"));
+        std::fs::write(&file, hostile_names(count)).unwrap();
+        let (code, html, err) = iamsim(&["check", file.to_str().unwrap(), "--format", "html"]);
+        assert_eq!(code, 0, "{err}");
+        // Well-formed XML (XML forbids U+0001, U+FFFE and U+FFFF: they became U+FFFD), and the
+        // only elements named script are the page's own and the blocks of held details.
+        let doc = parse_xml(&html);
+        assert!(!html.contains('\u{ffff}') && !html.contains('\u{fffe}'));
+        let scripts = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "script")
+            .filter(|n| n.attribute("class") != Some("held"))
+            .count();
+        assert_eq!(scripts, 1, "{count} checks");
+        assert!(doc.descendants().all(|n| n.tag_name().name() != "x"));
+        let names: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "tbody" && class_has(n, "check"))
+            .map(|b| {
+                b.descendants()
+                    .find(|n| n.tag_name().name() == "a")
+                    .unwrap()
+                    .text()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names[0], "</script><script>alert(1)</script> 0");
+        assert_eq!(names[3], "control \u{fffd} and \u{fffd} and \u{fffd} 3");
+        assert_eq!(names.len(), count);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
 // --- In the browser ---------------------------------------------------------------------
 
 /// The browser `IAMSIM_CHROMIUM` names, or Chromium on the `PATH` (Debian's package installs
@@ -474,6 +537,23 @@ fn in_chromium_the_address_filters_the_checks() {
         .text()
         .collect::<String>()
         .contains("1 of 6 checks shown"));
+    // A check the address names is shown and opened even where the filter would hide it; a
+    // malformed address is left alone.
+    let page = dump_dom(&browser, &file, "?status=unmet#f1-c3");
+    let shown: Vec<&str> = select_doc(&page, "tbody.check:not([hidden])")
+        .iter()
+        .map(|b| b.value().attr("id").unwrap())
+        .collect();
+    assert_eq!(shown, vec!["f1-c3"]);
+    assert_eq!(
+        select(&one(&page, "#f1-c3"), "details.trace[open]").len(),
+        1
+    );
+    let page = dump_dom(&browser, &file, "#%E0%A4%A");
+    assert!(one(&page, "#shown")
+        .text()
+        .collect::<String>()
+        .contains("6 of 6 checks shown"));
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -486,7 +566,8 @@ fn in_chromium_a_20000_check_report_opens_and_makes_details_on_demand() {
     let (_, html, _) = iamsim(&["check", scenario.to_str().unwrap(), "--format", "html"]);
     let file = dir.join("report.html");
     std::fs::write(&file, html).unwrap();
-    let (page, blocks) = without_held_blocks(&dumped_page(&browser, &file, "#f1-c20000"));
+    // The address names the check's first step: the check is built to find it.
+    let (page, blocks) = without_held_blocks(&dumped_page(&browser, &file, "#f1-c20000-s1"));
     let page = Html::parse_document(&page);
     assert_eq!(select_doc(&page, "tbody.check").len(), 20_000);
     // Only the opened check's details became elements: its details row, open, with its

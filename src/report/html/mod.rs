@@ -54,8 +54,8 @@ const SCRIPT: &str = include_str!("report.js");
 pub(crate) const EVALUATION_LOGIC: &str =
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html";
 
-/// Text made safe for HTML and XML: markup characters become entities and control characters
-/// that XML forbids become U+FFFD.
+/// Text made safe for HTML and XML: markup characters become entities, and the characters XML
+/// forbids (control characters other than tab and line breaks, U+FFFE, U+FFFF) become U+FFFD.
 pub(crate) struct Esc<'a>(pub &'a str);
 
 /// What each byte becomes in markup: 0 where it stands for itself.
@@ -74,6 +74,8 @@ const ESCAPES: [u8; 256] = {
     table[b'>' as usize] = 3;
     table[b'"' as usize] = 4;
     table[b'\'' as usize] = 5;
+    // The lead byte of U+FFFE and U+FFFF, which XML forbids (checked with what follows).
+    table[0xEF] = 7;
     table
 };
 
@@ -85,12 +87,24 @@ impl fmt::Display for Esc<'_> {
         // Most text needs no escape: it is written in runs between the bytes that do.
         let s = self.0;
         let bytes = s.as_bytes();
-        let mut last = 0;
-        while let Some(at) = bytes[last..].iter().position(|&b| ESCAPES[b as usize] != 0) {
-            let i = last + at;
+        let (mut last, mut from) = (0, 0);
+        while let Some(at) = bytes[from..].iter().position(|&b| ESCAPES[b as usize] != 0) {
+            let i = from + at;
+            let (replacement, width) = match ESCAPES[bytes[i] as usize] {
+                7 if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => {
+                    (REPLACEMENTS[6], 3)
+                }
+                // Any other character that starts with 0xEF stands for itself.
+                7 => {
+                    from = i + 1;
+                    continue;
+                }
+                code => (REPLACEMENTS[code as usize], 1),
+            };
             f.write_str(&s[last..i])?;
-            f.write_str(REPLACEMENTS[ESCAPES[bytes[i] as usize] as usize])?;
-            last = i + 1;
+            f.write_str(replacement)?;
+            last = i + width;
+            from = last;
         }
         f.write_str(&s[last..])
     }
@@ -288,7 +302,8 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
     }
 
     fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()> {
-        let first = self.summary.checks + 1;
+        // Checks are numbered within their file, so that a link to one survives other files.
+        let first = self.file_checks + 1;
         // Where the batch starts: the open segment (whose block holds its checks' details held
         // apart) and how full it is.
         let (segment, in_segment) = (self.segments, self.segment_checks);
@@ -401,6 +416,15 @@ fn render_check(
          data-result=\"{result_class}\""
     )
     .ok();
+    // The actions of the call's steps, which the Find box searches beside the summary row.
+    out.push_str(" data-actions=\"");
+    for (i, step) in c.outcome.steps.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        write!(out, "{}", Esc(&step.action)).ok();
+    }
+    out.push('"');
     if details == Details::OnDemand {
         write!(out, " data-held=\"held-{held}\"").ok();
     }
@@ -473,5 +497,8 @@ mod tests {
     fn escapes_markup_and_forbidden_controls() {
         let s = Esc("a<b>&\"c'\u{1}\td").to_string();
         assert_eq!(s, "a&lt;b&gt;&amp;&quot;c&#39;\u{fffd}\td");
+        // XML's forbidden non-characters, beside characters of the same lead byte that stay.
+        let s = Esc("x\u{fffe}\u{ffff}\u{fffd}\u{f000}\u{ffef}y").to_string();
+        assert_eq!(s, "x\u{fffd}\u{fffd}\u{fffd}\u{f000}\u{ffef}y");
     }
 }

@@ -12,15 +12,21 @@
   function apply() {
     var query = find ? find.value.trim().toLowerCase() : "";
     var wanted = status ? status.value : "";
-    var count = 0;
     for (var i = 0; i < checks.length; i++) {
       var c = checks[i];
       var keep = (!wanted || c.getAttribute("data-expect") === wanted ||
                   c.getAttribute("data-result") === wanted) &&
-                 (!query || c.rows[0].textContent.toLowerCase().indexOf(query) >= 0);
+                 (!query || (c.rows[0].textContent + " " + (c.getAttribute("data-actions") || ""))
+                   .toLowerCase().indexOf(query) >= 0);
       c.hidden = !keep;
-      if (keep) { count++; }
     }
+    tell();
+  }
+
+  // How many checks are shown, for the status line.
+  function tell() {
+    var count = 0;
+    for (var i = 0; i < checks.length; i++) { if (!checks[i].hidden) { count++; } }
     if (shown) { shown.textContent = count + " of " + checks.length +
       (checks.length === 1 ? " check shown" : " checks shown"); }
   }
@@ -82,15 +88,46 @@
     return details;
   }
 
+  // The element the address names; a step of a check whose details are still text is found
+  // once its check has been built.
+  function named() {
+    var id = location.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (e) { /* a malformed address: taken as it is */ }
+    if (!id) { return null; }
+    var target = document.getElementById(id);
+    var check = /^f\d+-c\d+/.exec(id);
+    if (!target && check) {
+      var body = document.getElementById(check[0]);
+      if (body) { detailsOf(body); target = document.getElementById(id); }
+    }
+    return target;
+  }
+
   function openNamed() {
-    var id = decodeURIComponent(location.hash.slice(1));
-    var target = id && document.getElementById(id);
+    var target = named();
     if (!target) { return; }
     var check = target.closest ? target.closest("tbody.check") : null;
-    var details = check ? detailsOf(check) : null;
-    if (details) { details.open = true; }
+    if (check) {
+      // A check the filters hide is shown when the address names it.
+      if (check.hidden) { check.hidden = false; tell(); }
+      var details = detailsOf(check);
+      if (details) { details.open = true; }
+    }
+    var inner = target.closest ? target.closest("details") : null;
+    if (inner) { inner.open = true; }
     target.scrollIntoView();
   }
+
+  // Printing shows every check, whatever the filters hide, with its details open.
+  window.addEventListener("beforeprint", function () {
+    if (find) { find.value = ""; }
+    if (status) { status.value = ""; }
+    apply();
+    for (var i = 0; i < checks.length; i++) { detailsOf(checks[i]); }
+    var all = document.querySelectorAll("details");
+    for (var j = 0; j < all.length; j++) { all[j].open = true; }
+  });
+
   window.addEventListener("hashchange", openNamed);
   // Selecting the name of the check the address already names opens it again.
   document.addEventListener("click", function (e) {
@@ -98,10 +135,4 @@
     if (link && link.getAttribute("href") === location.hash) { openNamed(); }
   });
   openNamed();
-
-  window.addEventListener("beforeprint", function () {
-    for (var i = 0; i < checks.length; i++) { detailsOf(checks[i]); }
-    var all = document.querySelectorAll("details");
-    for (var j = 0; j < all.length; j++) { all[j].open = true; }
-  });
 })();
