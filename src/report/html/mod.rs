@@ -148,7 +148,8 @@ fn filters(out: &mut String) {
          <option value=\"allowed\">allowed</option>\
          <option value=\"denied\">denied</option>\
          <option value=\"failed\">failed</option>\
-         </select></label>\n<span id=\"shown\" role=\"status\"></span>\n</section>\n",
+         </select></label>\n<span id=\"shown\" role=\"status\"></span>\n\
+         <a href=\"#totals\">Totals</a>\n</section>\n",
     );
 }
 
@@ -465,6 +466,7 @@ fn render_check(
         // Most checks' details run to a few kilobytes: grown once or not at all.
         held_details.reserve(8192);
         write!(held_details, "<div data-for=\"{id}\">").ok();
+        check_heading(&mut held_details, c);
         trace::check_details(&mut held_details, c, id, quotes, &trace::NoChanges);
         held_details.push_str("</div>\n");
     } else {
@@ -479,6 +481,7 @@ fn render_check(
              <summary class=\"toggle\">Trace of this check</summary>"
         )
         .ok();
+        check_heading(&mut out, c);
         trace::check_details(&mut out, c, id, quotes, &trace::NoChanges);
         out.push_str("</details></td></tr>\n");
     }
@@ -487,6 +490,11 @@ fn render_check(
         body: out,
         details: held_details,
     }
+}
+
+/// The check's name as the heading of its trace, between its file's heading and its steps'.
+fn check_heading(out: &mut String, c: &CheckResult) {
+    writeln!(out, "<h3 class=\"check-name\">{}</h3>", Esc(&c.name)).ok();
 }
 
 #[cfg(test)]
