@@ -13,7 +13,9 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use load::{load_scenario, load_scenario_text, LoadError};
-pub use run::{run_batches, run_checks, run_scenario, CheckResult, ExpectationStatus};
+pub use run::{
+    explain_check, run_batches, run_checks, run_scenario, CheckResult, ExpectationStatus,
+};
 
 use crate::engine::{Caller, ContextValue, Outcome};
 use crate::json::SourceText;

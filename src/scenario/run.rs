@@ -102,6 +102,26 @@ pub fn run_batches(
     }
 }
 
+/// The check at `index` of a run of `checks`, with its trace, as [`run_checks`] with `explain`
+/// would decide it: the calls before it run first (without traces), so that it meets the world
+/// they left, and the raw checks before it, which change nothing, are passed over. `None` when
+/// there is no such check.
+pub fn explain_check(world: &World, checks: &[Check], index: usize) -> Option<CheckResult> {
+    let check = checks.get(index)?;
+    let mut cache = ContextCache::default();
+    let mut working: Option<World> = None;
+    for earlier in checks[..index].iter().filter(|c| c.kind.changes_world()) {
+        let w = working.get_or_insert_with(|| world.clone());
+        call_check(w, earlier, false, &mut cache);
+    }
+    Some(if check.kind.changes_world() {
+        let w = working.get_or_insert_with(|| world.clone());
+        call_check(w, check, true, &mut cache)
+    } else {
+        raw_check(working.as_ref().unwrap_or(world), check, true, &mut cache)
+    })
+}
+
 /// Fewer raw checks than this run on one thread: starting threads would cost more.
 const PARALLEL_THRESHOLD: usize = 512;
 

@@ -16,6 +16,9 @@ pub struct TimeError {
     pub reason: String,
 }
 
+/// The moment of this process's run, read or set once.
+static RUN_START: OnceLock<RequestTime> = OnceLock::new();
+
 /// The moment a world's requests are made: `aws:CurrentTime` (ISO 8601, UTC) and
 /// `aws:EpochTime` (seconds). A scenario may set it; by default it is the moment the run
 /// started, as AWS would stamp a request made now.
@@ -28,10 +31,16 @@ pub struct RequestTime {
 impl RequestTime {
     /// The moment this process started its run (read once, shared by every world).
     pub fn run_start() -> RequestTime {
-        static START: OnceLock<RequestTime> = OnceLock::new();
-        START
+        RUN_START
             .get_or_init(|| RequestTime::at(chrono::Utc::now()))
             .clone()
+    }
+
+    /// Makes `self` the moment this process's run started, unless something has read that
+    /// already (then `false`): a report's page engine decides at the time of the run that
+    /// wrote the report, so its traces agree with the report's table.
+    pub fn start_run(self) -> bool {
+        RUN_START.set(self).is_ok()
     }
 
     /// A time given as an RFC 3339 / ISO 8601 timestamp (`2026-01-31T12:00:00Z`, any offset).
