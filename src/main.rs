@@ -522,8 +522,9 @@ fn check(files: &[PathBuf], format: ReportFormat, deny_warnings: bool) -> ExitCo
             Box::new(HtmlWriter::new(out, checks, false, title))
         }
     };
-    // The HTML report shows every statement's evaluation; the others only the decision.
-    let explain = format == ReportFormat::Html;
+    // The HTML report shows every statement's evaluation (unless its page builds them); the
+    // others only the decision.
+    let explain = writer.wants_traces();
     let findings: usize = scenarios.iter().map(|(_, s)| s.warnings.len()).sum();
     for (file, scenario) in &scenarios {
         print_warnings(&scenario.warnings);

@@ -35,6 +35,11 @@ impl Summary {
 /// A report written as results arrive, file by file and batch by batch, so that a run over
 /// hundreds of thousands of checks never holds them all.
 pub trait ReportWriter {
+    /// Whether the results should carry every statement's evaluation (a report that shows
+    /// traces); deciding without them is much cheaper.
+    fn wants_traces(&self) -> bool {
+        false
+    }
     /// The text of the scenario whose results come next, for reports that quote its policies
     /// (the others ignore it).
     fn source(&mut self, _source: &std::sync::Arc<crate::json::SourceText>) {}

@@ -3,13 +3,17 @@
 //!
 //! It holds a summary table of the checks (filterable by text and status) and, for each check,
 //! the call's steps drawn as a flow, then within each step the policy layers in AWS's
-//! evaluation order with every statement, its conditions and its JSON. A large report keeps
-//! each check's details as text until they are opened, so the page stays light.
+//! evaluation order with every statement, its conditions and its JSON. A large report leaves
+//! each check's details out: it carries its scenarios' text and the page engine (this library
+//! as a WebAssembly module, see [`ENGINE`]), which builds a check's details, with the same code,
+//! when it is opened. So the page stays light, and writing it costs little more than deciding.
 //!
 //! The markup is well-formed XML as well as HTML (every element closed, attributes quoted,
 //! only XML's own entities), so a test parses it back strictly.
 
 mod diff;
+#[cfg(target_arch = "wasm32")]
+mod engine;
 mod flow;
 mod source;
 mod trace;
@@ -18,6 +22,8 @@ use std::fmt::{self, Write as _};
 use std::io;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 pub use diff::{render_diff, Side};
 use source::Quotes;
 pub use source::Sources;
@@ -26,9 +32,19 @@ use super::{ReportWriter, Summary};
 use crate::json::SourceText;
 use crate::scenario::{CheckResult, ExpectationStatus};
 use crate::services::Answer;
+use crate::world::RequestTime;
 
-/// Above this many checks in one report, each check's details stay text until opened.
+/// Above this many checks in one report, each check's details are built when it is opened.
 pub const LAZY_ABOVE: usize = 2_000;
+
+/// The page engine built with this binary: the library as a WebAssembly module (`build.rs`),
+/// which a large report carries to build a check's details in the browser. `None` where the
+/// build could not make it; a large report then holds every check's details as text.
+#[cfg(page_engine)]
+pub const ENGINE: Option<&[u8]> = Some(include_bytes!(env!("IAMSIM_PAGE_ENGINE")));
+/// The page engine built with this binary: none (`build.rs` could not make it).
+#[cfg(not(page_engine))]
+pub const ENGINE: Option<&[u8]> = None;
 
 /// A file's checks are written as tables of this many rows (the same columns, so they read as
 /// one). A browser lays out only the segments in view, and on-demand details are held in one
@@ -185,8 +201,11 @@ pub enum Details {
     /// In the page and open (`explain`).
     Open,
     /// Kept as text, in blocks beside the table, and made part of the page when the check is
+    /// opened (a very large report, where this binary has no page engine).
+    Held,
+    /// Left out: the page's engine builds them from the scenario's text when the check is
     /// opened (a very large report).
-    OnDemand,
+    Engine,
 }
 
 /// The `check` and `explain` report as HTML, written as results arrive: each file's summary
@@ -214,11 +233,18 @@ impl<W: io::Write> HtmlWriter<W> {
     pub fn new(out: W, checks: usize, open: bool, title: impl Into<String>) -> Self {
         let details = if open {
             Details::Open
-        } else if checks > LAZY_ABOVE {
-            Details::OnDemand
-        } else {
+        } else if checks <= LAZY_ABOVE {
             Details::Closed
+        } else if ENGINE.is_some() {
+            Details::Engine
+        } else {
+            Details::Held
         };
+        Self::with_details(out, details, title)
+    }
+
+    /// A report whose details are laid out as `details` says, whatever its size.
+    pub fn with_details(out: W, details: Details, title: impl Into<String>) -> Self {
         HtmlWriter {
             out,
             details,
@@ -239,10 +265,10 @@ impl<W: io::Write> HtmlWriter<W> {
         if !self.started {
             self.started = true;
             let mut head = String::new();
-            page_start(&mut head, &self.title, self.details == Details::OnDemand);
+            page_start(&mut head, &self.title, self.lazy());
             writeln!(head, "<h1>{}</h1>", Esc(&self.title)).ok();
             filters(&mut head);
-            if self.details == Details::OnDemand {
+            if self.lazy() {
                 head.push_str(
                     "<p class=\"muted\">A report this large builds a check's trace when you \
                      select the check's name (the page's script does it; nothing is fetched).</p>\n",
@@ -260,7 +286,7 @@ impl<W: io::Write> HtmlWriter<W> {
             return Ok(());
         }
         self.out.write_all(b"</table>\n")?;
-        if self.details == Details::OnDemand {
+        if self.details == Details::Held {
             // The details' text is escaped, so nothing in it can close this element early.
             write!(
                 self.out,
@@ -276,6 +302,29 @@ impl<W: io::Write> HtmlWriter<W> {
         self.segments += 1;
         Ok(())
     }
+
+    /// Whether checks' details are built only when opened.
+    fn lazy(&self) -> bool {
+        matches!(self.details, Details::Held | Details::Engine)
+    }
+
+    /// The file's scenario as the page engine reads it: its text in base64 (nothing in it can
+    /// then end the element early, and the page stays well-formed XML), named as it was loaded.
+    fn scenario_block(&mut self) -> io::Result<()> {
+        let Some(source) = self.sources.as_ref().map(Sources::scenario) else {
+            return Ok(());
+        };
+        write!(
+            self.out,
+            "<script type=\"application/octet-stream\" class=\"scenario\" id=\"scenario-f{}\" \
+             data-name=\"{}\">",
+            self.file_index,
+            Esc(&source.name)
+        )?;
+        let encoded = BASE64.encode(source.text.as_bytes());
+        self.out.write_all(encoded.as_bytes())?;
+        self.out.write_all(b"</script>\n")
+    }
 }
 
 /// One check rendered: its table body, and its details when they are held apart.
@@ -285,6 +334,10 @@ struct Rendered {
 }
 
 impl<W: io::Write> ReportWriter for HtmlWriter<W> {
+    fn wants_traces(&self) -> bool {
+        self.details != Details::Engine
+    }
+
     fn source(&mut self, source: &Arc<SourceText>) {
         self.sources = Some(Sources::new(source.clone()));
     }
@@ -349,7 +402,7 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
                 self.out.write_all(TABLE_START.as_bytes())?;
             }
             self.out.write_all(r.body.as_bytes())?;
-            if self.details == Details::OnDemand {
+            if self.details == Details::Held {
                 self.held.push(r.details);
             }
             self.segment_checks += 1;
@@ -367,6 +420,9 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
                 .write_all(b"<p class=\"muted\">This file has no checks.</p>\n")?;
         }
         self.end_segment()?;
+        if self.details == Details::Engine {
+            self.scenario_block()?;
+        }
         self.out.write_all(b"</section>\n")
     }
 
@@ -389,6 +445,17 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
             s.without_expectation
         )
         .ok();
+        self.out.write_all(tail.as_bytes())?;
+        if let (Details::Engine, Some(engine)) = (self.details, ENGINE) {
+            // The engine decides at the time this run did, so its traces match the table.
+            writeln!(
+                self.out,
+                "<script type=\"application/wasm\" id=\"engine\" data-time=\"{}\">{}</script>",
+                Esc(RequestTime::run_start().iso()),
+                BASE64.encode(engine)
+            )?;
+        }
+        let mut tail = String::new();
         page_end(&mut tail);
         self.out.write_all(tail.as_bytes())?;
         self.out.flush()?;
@@ -426,7 +493,7 @@ fn render_check(
         write!(out, "{}", Esc(&step.action)).ok();
     }
     out.push('"');
-    if details == Details::OnDemand {
+    if details == Details::Held {
         write!(out, " data-held=\"held-{held}\"").ok();
     }
     write!(
@@ -462,13 +529,10 @@ fn render_check(
     }
     out.push_str("</td></tr>\n");
     let mut held_details = String::new();
-    if details == Details::OnDemand {
-        // Most checks' details run to a few kilobytes: grown once or not at all.
-        held_details.reserve(8192);
-        write!(held_details, "<div data-for=\"{id}\">").ok();
-        check_heading(&mut held_details, c);
-        trace::check_details(&mut held_details, c, id, quotes, &trace::NoChanges);
-        held_details.push_str("</div>\n");
+    if details == Details::Held {
+        details_block(&mut held_details, c, id, quotes);
+    } else if details == Details::Engine {
+        // The page's engine builds them when the check is opened.
     } else {
         let open = if details == Details::Open {
             " open=\"open\""
@@ -490,6 +554,17 @@ fn render_check(
         body: out,
         details: held_details,
     }
+}
+
+/// A check's details on their own, as a block that names the check (`data-for`): the form in
+/// which a large report holds them or its page engine builds them.
+fn details_block(out: &mut String, c: &CheckResult, id: &str, quotes: &Quotes<'_>) {
+    // Most checks' details run to a few kilobytes: grown once or not at all.
+    out.reserve(8192);
+    write!(out, "<div data-for=\"{id}\">").ok();
+    check_heading(out, c);
+    trace::check_details(out, c, id, quotes, &trace::NoChanges);
+    out.push_str("</div>\n");
 }
 
 /// The check's name as the heading of its trace, between its file's heading and its steps'.

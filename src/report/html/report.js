@@ -1,7 +1,8 @@
 // The report's only script: filters the checks (also from the address, ?status=unmet&find=kms),
-// builds a check's details when it is opened (a very large report keeps them as text until then),
-// opens the check the address names (#f1-c3), and opens everything before printing. Without it
-// the report still reads from top to bottom.
+// builds a check's details when it is opened (a very large report leaves them to its page
+// engine, or keeps them as text, until then), opens the check the address names (#f1-c3), and
+// opens everything before printing. Without it a report of every check's details still reads
+// from top to bottom.
 (function () {
   "use strict";
   var find = document.getElementById("find");
@@ -67,9 +68,107 @@
     }
     return block ? block[check.id] : null;
   }
+
+  // A very large report leaves each check's details to its page engine: this library as a
+  // WebAssembly module, carried in the page with each file's scenario. The engine decides an
+  // opened check again, with its trace, at the time of the run, and renders its details with
+  // the same code as a report that holds them all.
+  var engineBlock = document.getElementById("engine");
+  var engine = null;          // the engine's exports, once started
+  var engineProblem = null;   // why it could not start
+  var engineWaiting = false;  // a start in the background, under way
+  var scenarios = {};
+  function bytesOf(block) {
+    var text = atob(block.textContent.replace(/\s+/g, ""));
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return bytes;
+  }
+  function hand(bytes) {
+    var at = engine.engine_input(bytes.length);
+    new Uint8Array(engine.memory.buffer, at, bytes.length).set(bytes);
+  }
+  function answer() {
+    return new TextDecoder().decode(new Uint8Array(engine.memory.buffer,
+      engine.engine_output(), engine.engine_output_len()));
+  }
+  function started(exports) {
+    engine = exports;
+    hand(new TextEncoder().encode(engineBlock.getAttribute("data-time") || ""));
+    if (!engine.engine_time()) { engineProblem = answer(); }
+  }
+  // Starts the engine the first time a check is opened: at once where the browser compiles a
+  // module this size on the page's thread (Chromium does up to 8 MB), else in the background,
+  // opening the named check when it is ready. True once it is ready or known not to start.
+  function startEngine() {
+    if (engine || engineProblem) { return true; }
+    if (engineWaiting) { return false; }
+    if (typeof WebAssembly !== "object") {
+      engineProblem = "this browser runs no WebAssembly";
+      return true;
+    }
+    var bytes = bytesOf(engineBlock);
+    try {
+      started(new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports);
+      return true;
+    } catch (e) {
+      if (!(e instanceof RangeError)) { engineProblem = String(e); return true; }
+    }
+    engineWaiting = true;
+    WebAssembly.instantiate(bytes, {}).then(function (made) {
+      started(made.instance.exports);
+    }, function (e) {
+      engineProblem = String(e);
+    }).then(function () { engineWaiting = false; openNamed(); });
+    return false;
+  }
+
+  // The details of check fN-cM as the engine builds them, or a note of why it could not.
+  function engineDetails(check) {
+    var place = /^f(\d+)-c(\d+)$/.exec(check.id);
+    var part = document.createElement("div");
+    var problem = engineProblem;
+    if (place && engine && !problem) {
+      var file = Number(place[1]);
+      try {
+        if (!(file in scenarios)) {
+          var block = document.getElementById("scenario-f" + file);
+          var name = new TextEncoder().encode((block && block.getAttribute("data-name")) + "\u0000");
+          var text = block ? bytesOf(block) : new Uint8Array(0);
+          var input = new Uint8Array(name.length + text.length);
+          input.set(name);
+          input.set(text, name.length);
+          hand(input);
+          scenarios[file] = engine.engine_load(file) ? null : answer();
+        }
+        problem = scenarios[file];
+        if (!problem) {
+          if (engine.engine_details(file, Number(place[2]))) {
+            part.innerHTML = answer();
+            return part.firstElementChild;
+          }
+          problem = answer();
+        }
+      } catch (e) {
+        // A fault inside the engine leaves it unusable.
+        engine = null;
+        problem = engineProblem = String(e);
+      }
+    }
+    var note = document.createElement("p");
+    note.className = "muted";
+    note.textContent = "This check's trace could not be built here (" +
+      (problem || "the page engine did not start") + "); `iamsim explain FILE --check NAME` " +
+      "prints it.";
+    part.appendChild(note);
+    return part;
+  }
+
   function detailsOf(check) {
     var details = check.querySelector("details.trace");
-    var held = !details && heldDetails(check);
+    // Until the engine is ready (or known not to start), there is nothing to build.
+    var building = engineBlock ? (startEngine() ? engineDetails : null) : heldDetails;
+    var held = !details && building && building(check);
     if (held) {
       var row = document.createElement("tr");
       row.className = "detail";
@@ -104,6 +203,8 @@
   }
 
   function openNamed() {
+    // A large report's engine is made ready first; if that takes a while, this runs again.
+    if (!location.hash.slice(1) || (engineBlock && !startEngine())) { return; }
     var target = named();
     if (!target) { return; }
     var check = target.closest ? target.closest("tbody.check") : null;

@@ -42,6 +42,11 @@ impl Sources {
         }
     }
 
+    /// The scenario's own text.
+    pub fn scenario(&self) -> &Arc<SourceText> {
+        &self.scenario
+    }
+
     /// The policy named `policy` was read from `source` rather than from the scenario.
     pub fn policy_from(&mut self, policy: Arc<str>, source: Arc<SourceText>) {
         self.by_policy.insert(policy, source);
