@@ -244,7 +244,8 @@ fn cli_run(
 
 /// The whole-process runs: `check/cli_20k` (one check per line), `check/cli_20k_oneline` (the
 /// same checks, the file on one line), `check/cli_200k` (200,000 checks, one line) and
-/// `check/cli_20k_html` (the checks of `cli_20k` as the HTML report, every trace included).
+/// `check/cli_20k_html` (the checks of `cli_20k` as the HTML report, which above 2,000 checks
+/// carries the scenario and the page engine rather than the traces).
 fn check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     group.sample_size(20);
