@@ -36,6 +36,11 @@ impl RequestTime {
             .clone()
     }
 
+    /// Whether the moment of this process's run is known yet (read or set).
+    pub fn run_start_known() -> bool {
+        RUN_START.get().is_some()
+    }
+
     /// Makes `self` the moment this process's run started, unless something has read that
     /// already (then `false`): a report's page engine decides at the time of the run that
     /// wrote the report, so its traces agree with the report's table.

@@ -12,7 +12,7 @@
 //! only XML's own entities), so a test parses it back strictly.
 
 mod diff;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(page_engine_exports, target_arch = "wasm32"))]
 mod engine;
 mod flow;
 mod source;
