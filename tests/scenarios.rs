@@ -57,3 +57,55 @@ fn explain_traces_every_statement_of_a_bundled_scenario() {
     );
     assert!(text.contains("explicit deny"), "{text}");
 }
+
+/// A large HTML report's page engine decides an opened check again on its own, replaying the
+/// calls before it: for every bundled check, asked alone, in order and out of order, that
+/// answer is the run's, trace included.
+#[test]
+fn a_check_decided_again_alone_is_the_one_the_run_decided() {
+    use iamsim::scenario::{explain_check, Replay};
+    let mut compared = 0;
+    for file in common::scenario_files() {
+        let scenario = load_scenario(&file).unwrap_or_else(|e| panic!("{e}"));
+        let run: Vec<String> = run_scenario(&scenario, true)
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect();
+        let (world, checks) = (&scenario.world, &scenario.checks);
+        let mut in_order = Replay::default();
+        for (index, expected) in run.iter().enumerate() {
+            let alone = explain_check(world, checks, index).expect("the check exists");
+            assert_eq!(
+                &format!("{alone:?}"),
+                expected,
+                "{}: check {index} alone",
+                file.display()
+            );
+            let next = in_order
+                .explain(world, checks, index)
+                .expect("the check exists");
+            assert_eq!(
+                &format!("{next:?}"),
+                expected,
+                "{}: check {index} in order",
+                file.display()
+            );
+            compared += 1;
+        }
+        // Backwards: each question starts the replay again.
+        let mut backwards = Replay::default();
+        for (index, expected) in run.iter().enumerate().rev() {
+            let again = backwards
+                .explain(world, checks, index)
+                .expect("the check exists");
+            assert_eq!(
+                &format!("{again:?}"),
+                expected,
+                "{}: check {index} backwards",
+                file.display()
+            );
+        }
+        assert!(explain_check(world, checks, checks.len()).is_none());
+    }
+    assert!(compared > 200, "only {compared} checks compared");
+}

@@ -103,23 +103,59 @@ pub fn run_batches(
 }
 
 /// The check at `index` of a run of `checks`, with its trace, as [`run_checks`] with `explain`
-/// would decide it: the calls before it run first (without traces), so that it meets the world
-/// they left, and the raw checks before it, which change nothing, are passed over. `None` when
-/// there is no such check.
+/// would decide it. `None` when there is no such check. See [`Replay`] to ask for many.
 pub fn explain_check(world: &World, checks: &[Check], index: usize) -> Option<CheckResult> {
-    let check = checks.get(index)?;
-    let mut cache = ContextCache::default();
-    let mut working: Option<World> = None;
-    for earlier in checks[..index].iter().filter(|c| c.kind.changes_world()) {
-        let w = working.get_or_insert_with(|| world.clone());
-        call_check(w, earlier, false, &mut cache);
+    Replay::default().explain(world, checks, index)
+}
+
+/// Checks of one run decided again one at a time, each with its trace, as [`run_checks`] with
+/// `explain` would decide it: the calls before a check run first (without traces), so that it
+/// meets the world they left, and the raw checks before it, which change nothing, are passed
+/// over. The world the calls leave is kept between questions, so that asking for the checks in
+/// order replays each call once; asking for an earlier one starts again. Ask with the same
+/// world and checks each time.
+#[derive(Default)]
+pub struct Replay {
+    /// The world the calls before `next` left; `None` while it is the scenario's own.
+    working: Option<World>,
+    /// The first check whose call has not been replayed.
+    next: usize,
+    cache: ContextCache,
+}
+
+impl Replay {
+    /// Check `index` of `checks` over `world`, with its trace.
+    pub fn explain(
+        &mut self,
+        world: &World,
+        checks: &[Check],
+        index: usize,
+    ) -> Option<CheckResult> {
+        let check = checks.get(index)?;
+        if index < self.next {
+            *self = Replay::default();
+        }
+        for earlier in checks[self.next..index]
+            .iter()
+            .filter(|c| c.kind.changes_world())
+        {
+            let w = self.working.get_or_insert_with(|| world.clone());
+            call_check(w, earlier, false, &mut self.cache);
+        }
+        self.next = index;
+        Some(if check.kind.changes_world() {
+            self.next = index + 1;
+            let w = self.working.get_or_insert_with(|| world.clone());
+            call_check(w, check, true, &mut self.cache)
+        } else {
+            raw_check(
+                self.working.as_ref().unwrap_or(world),
+                check,
+                true,
+                &mut self.cache,
+            )
+        })
     }
-    Some(if check.kind.changes_world() {
-        let w = working.get_or_insert_with(|| world.clone());
-        call_check(w, check, true, &mut cache)
-    } else {
-        raw_check(working.as_ref().unwrap_or(world), check, true, &mut cache)
-    })
 }
 
 /// Fewer raw checks than this run on one thread: starting threads would cost more.

@@ -117,7 +117,7 @@
     engineWaiting = true;
     WebAssembly.instantiate(bytes, {}).then(function (made) {
       started(made.instance.exports);
-    }, function (e) {
+    }).catch(function (e) {
       engineProblem = String(e);
     }).then(function () { engineWaiting = false; openNamed(); });
     return false;
