@@ -8,7 +8,7 @@ use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
 use super::Loader;
 use crate::engine::{Caller, CallerKind, ContextValue, Outcome};
-use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, Value};
+use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::PolicyType;
 use crate::services::s3::headers::KNOWN_HEADERS;
@@ -38,12 +38,16 @@ impl Loader {
     /// machine's cores, each part with its own diagnostics, merged back in order.
     pub(super) fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
         let load_part = |part: &[(JsonPath, &Node)], loader: &mut Loader| -> Vec<Check> {
+            // One handle on the text for the whole part: cloned for each check, its count
+            // would be written by every core at every check, and the line it shares with the
+            // text's fields would move from core to core.
+            let source = loader.source.clone();
             // Sized for every check up front: grown by doubling, a long list would be copied
             // again and again and keep up to twice the memory it needs.
             let mut checks = Vec::with_capacity(part.len());
             checks.extend(
                 part.iter()
-                    .filter_map(|(cp, cn)| loader.check(cn, cp, world)),
+                    .filter_map(|(cp, cn)| loader.parsed_check(&source, cn, cp, world)),
             );
             checks
         };
@@ -79,21 +83,31 @@ impl Loader {
         checks
     }
 
-    fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
-        if matches!(node.value, Value::Deferred) {
-            let source = self.source.clone();
-            let parsed = match source.parse_deferred(node, true) {
-                Ok(parsed) => parsed,
-                Err(d) => {
-                    self.r.diags.push(Diagnostic {
-                        path: path.clone(),
-                        ..d
-                    });
-                    return None;
-                }
-            };
-            return self.check(&parsed, path, world);
+    /// A check, parsed first where the file's first pass left it for later (`source` is the
+    /// text of this loader).
+    fn parsed_check(
+        &mut self,
+        source: &SourceText,
+        node: &Node,
+        path: &JsonPath,
+        world: &World,
+    ) -> Option<Check> {
+        if !matches!(node.value, Value::Deferred) {
+            return self.check(node, path, world);
         }
+        match source.parse_deferred(node, true) {
+            Ok(parsed) => self.check(&parsed, path, world),
+            Err(d) => {
+                self.r.diags.push(Diagnostic {
+                    path: path.clone(),
+                    ..d
+                });
+                None
+            }
+        }
+    }
+
+    fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
         let obj = self.r.object(node, path, &format::CHECK)?;
         let before = self.r.diags.len();
         let line = self.source.line(node.span.offset());
