@@ -806,10 +806,9 @@ fn explain(
         None => None,
     };
     let results = match chosen_index {
-        Some(i) => {
-            let mut r = iamsim::scenario::run_checks(&scenario.world, &scenario.checks[..=i], true);
-            r.split_off(i)
-        }
+        Some(i) => iamsim::scenario::explain_check(&scenario.world, &scenario.checks, i)
+            .into_iter()
+            .collect(),
         None => run_scenario(&scenario, true),
     };
     let checks: Vec<&iamsim::scenario::Check> = match chosen_index {
@@ -828,6 +827,7 @@ fn explain(
         // A closed pipe only ends the output.
         let _ = writer
             .begin_file(&file)
+            .map(|()| writer.number_from(chosen_index.map_or(1, |i| i + 1)))
             .and_then(|()| writer.checks(&results))
             .and_then(|()| writer.end_file())
             .and_then(|()| writer.finish().map(drop));

@@ -188,6 +188,30 @@ fn explain_as_html_opens_the_chosen_check() {
             .attr("data-action"),
         Some("kms:Decrypt")
     );
+    // The check keeps the id and number it has in its file: a link into `check`'s report of
+    // the file names the same check here.
+    let (_, report, _) = iamsim(&["check", SEED_003, "--format", "html"]);
+    let report = Html::parse_document(&report);
+    let id_of = |page: &Html| -> Vec<(String, String)> {
+        select_doc(page, "tbody.check")
+            .iter()
+            .filter(|b| b.text().any(|t| t.contains("detour")))
+            .map(|b| {
+                let number = b.text().find(|t| !t.trim().is_empty()).unwrap_or("");
+                (
+                    b.value().attr("id").unwrap_or("").to_string(),
+                    number.trim().to_string(),
+                )
+            })
+            .collect()
+    };
+    let in_report = id_of(&report);
+    assert_eq!(in_report.len(), 1, "one detour check in the file");
+    assert_ne!(
+        in_report[0].0, "f1-c1",
+        "the detour check is not the file's first"
+    );
+    assert_eq!(id_of(&page), in_report);
     let (code, _, err) = iamsim(&["explain", SEED_003, "--learn", "--format", "html"]);
     assert_eq!(code, 2);
     assert!(err.contains("--learn"), "{err}");
