@@ -162,32 +162,43 @@ impl Replay {
 const PARALLEL_THRESHOLD: usize = 512;
 
 fn raw_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult> {
-    let run = |part: &[Check]| {
+    let decide_into = |part: &[Check], results: &mut Vec<CheckResult>| {
         let mut cache = ContextCache::default();
-        part.iter()
-            .map(|c| raw_check(world, c, explain, &mut cache))
-            .collect::<Vec<_>>()
+        results.extend(
+            part.iter()
+                .map(|c| raw_check(world, c, explain, &mut cache)),
+        );
     };
+    // Sized once: growing a vector of results copies every result decided so far.
+    let mut results = Vec::with_capacity(checks.len());
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || checks.len() < PARALLEL_THRESHOLD {
-        return run(checks);
+        decide_into(checks, &mut results);
+        return results;
     }
     let size = checks.len().div_ceil(threads);
+    let (first, rest) = checks.split_at(size);
+    let run = |part: &[Check]| {
+        let mut decided = Vec::with_capacity(part.len());
+        decide_into(part, &mut decided);
+        decided
+    };
     std::thread::scope(|scope| {
-        let parts: Vec<_> = checks
+        let others: Vec<_> = rest
             .chunks(size)
             .map(|part| (part, scope.spawn(move || run(part))))
             .collect();
-        // Sized once: growing a vector of results copies every result decided so far.
-        let mut results = Vec::with_capacity(checks.len());
-        for (part, handle) in parts {
+        // The first part is decided on this thread, straight into the list of them all: only
+        // the other parts are moved into it.
+        decide_into(first, &mut results);
+        for (part, handle) in others {
             // A part whose thread failed is run again here, so no result is ever lost.
             results.extend(handle.join().unwrap_or_else(|_| run(part)));
         }
-        results
-    })
+    });
+    results
 }
 
 /// The caller of a request that names no principal.

@@ -8,7 +8,7 @@ use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
 use super::Loader;
 use crate::engine::{Caller, CallerKind, ContextValue, Outcome};
-use crate::json::{Diagnostic, Diagnostics, JsonPath, Node, SourceText, Value};
+use crate::json::{Diagnostic, JsonPath, Node, SourceText, Value};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::PolicyType;
 use crate::services::s3::headers::KNOWN_HEADERS;
@@ -37,49 +37,51 @@ impl Loader {
     /// Loads the checks. Each check loads on its own, so a long list is shared among the
     /// machine's cores, each part with its own diagnostics, merged back in order.
     pub(super) fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
-        let load_part = |part: &[(JsonPath, &Node)], loader: &mut Loader| -> Vec<Check> {
-            // One handle on the text for the whole part: cloned for each check, its count
-            // would be written by every core at every check, and the line it shares with the
-            // text's fields would move from core to core.
-            let source = loader.source.clone();
-            // Sized for every check up front: grown by doubling, a long list would be copied
-            // again and again and keep up to twice the memory it needs.
-            let mut checks = Vec::with_capacity(part.len());
-            checks.extend(
-                part.iter()
-                    .filter_map(|(cp, cn)| loader.parsed_check(&source, cn, cp, world)),
-            );
-            checks
-        };
+        let load_into =
+            |part: &[(JsonPath, &Node)], loader: &mut Loader, checks: &mut Vec<Check>| {
+                // One handle on the text for the whole part: cloned for each check, its count
+                // would be written by every core at every check, and the line it shares with the
+                // text's fields would move from core to core.
+                let source = loader.source.clone();
+                checks.extend(
+                    part.iter()
+                        .filter_map(|(cp, cn)| loader.parsed_check(&source, cn, cp, world)),
+                );
+            };
+        // Sized for every check up front: grown by doubling, a long list would be copied
+        // again and again and keep up to twice the memory it needs.
+        let mut checks = Vec::with_capacity(items.len());
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         if threads < 2 || items.len() < PARALLEL_THRESHOLD {
-            return load_part(items, self);
+            load_into(items, self, &mut checks);
+            return checks;
         }
         let size = items.len().div_ceil(threads);
-        let source = &self.source;
+        let (first, rest) = items.split_at(size);
+        let source = self.source.clone();
         let run = |part: &[(JsonPath, &Node)]| {
             let mut loader = Loader::new(source.clone());
-            let checks = load_part(part, &mut loader);
-            (checks, loader.r.diags)
+            let mut loaded = Vec::with_capacity(part.len());
+            load_into(part, &mut loader, &mut loaded);
+            (loaded, loader.r.diags)
         };
-        let parts: Vec<(Vec<Check>, Diagnostics)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items
+        std::thread::scope(|scope| {
+            let others: Vec<_> = rest
                 .chunks(size)
                 .map(|part| (part, scope.spawn(move || run(part))))
                 .collect();
-            handles
-                .into_iter()
+            // The first part loads on this thread, straight into the list that holds them all:
+            // only the other parts are moved into it.
+            load_into(first, self, &mut checks);
+            for (part, handle) in others {
                 // A part whose thread failed loads again here.
-                .map(|(part, h)| h.join().unwrap_or_else(|_| run(part)))
-                .collect()
+                let (loaded, diags) = handle.join().unwrap_or_else(|_| run(part));
+                checks.extend(loaded);
+                self.r.diags.extend(diags);
+            }
         });
-        let mut checks = Vec::with_capacity(items.len());
-        for (part, diags) in parts {
-            checks.extend(part);
-            self.r.diags.extend(diags);
-        }
         checks
     }
 
