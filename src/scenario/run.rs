@@ -162,43 +162,32 @@ impl Replay {
 const PARALLEL_THRESHOLD: usize = 512;
 
 fn raw_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult> {
-    let decide_into = |part: &[Check], results: &mut Vec<CheckResult>| {
+    let run = |part: &[Check]| {
         let mut cache = ContextCache::default();
-        results.extend(
-            part.iter()
-                .map(|c| raw_check(world, c, explain, &mut cache)),
-        );
+        part.iter()
+            .map(|c| raw_check(world, c, explain, &mut cache))
+            .collect::<Vec<_>>()
     };
-    // Sized once: growing a vector of results copies every result decided so far.
-    let mut results = Vec::with_capacity(checks.len());
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || checks.len() < PARALLEL_THRESHOLD {
-        decide_into(checks, &mut results);
-        return results;
+        return run(checks);
     }
     let size = checks.len().div_ceil(threads);
-    let (first, rest) = checks.split_at(size);
-    let run = |part: &[Check]| {
-        let mut decided = Vec::with_capacity(part.len());
-        decide_into(part, &mut decided);
-        decided
-    };
     std::thread::scope(|scope| {
-        let others: Vec<_> = rest
+        let parts: Vec<_> = checks
             .chunks(size)
             .map(|part| (part, scope.spawn(move || run(part))))
             .collect();
-        // The first part is decided on this thread, straight into the list of them all: only
-        // the other parts are moved into it.
-        decide_into(first, &mut results);
-        for (part, handle) in others {
+        // Sized once: growing a vector of results copies every result decided so far.
+        let mut results = Vec::with_capacity(checks.len());
+        for (part, handle) in parts {
             // A part whose thread failed is run again here, so no result is ever lost.
             results.extend(handle.join().unwrap_or_else(|_| run(part)));
         }
-    });
-    results
+        results
+    })
 }
 
 /// The caller of a request that names no principal.
