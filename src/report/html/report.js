@@ -220,13 +220,26 @@
   }
 
   // Printing shows every check, whatever the filters hide, with its details open.
+  var printNote = null;
   window.addEventListener("beforeprint", function () {
     if (find) { find.value = ""; }
     if (status) { status.value = ""; }
     apply();
+    // A browser that compiles the engine only in the background cannot build traces yet.
+    if (engineBlock && !startEngine() && !printNote) {
+      printNote = document.createElement("p");
+      printNote.className = "muted";
+      printNote.textContent = "The page engine is still starting, so this printout has no " +
+        "traces: print again in a moment to include them.";
+      document.body.insertBefore(printNote, document.body.firstChild);
+    }
     for (var i = 0; i < checks.length; i++) { detailsOf(checks[i]); }
     var all = document.querySelectorAll("details");
     for (var j = 0; j < all.length; j++) { all[j].open = true; }
+  });
+
+  window.addEventListener("afterprint", function () {
+    if (printNote) { printNote.remove(); printNote = null; }
   });
 
   window.addEventListener("hashchange", openNamed);
