@@ -243,13 +243,6 @@ impl<W: io::Write> HtmlWriter<W> {
         Self::with_details(out, details, title)
     }
 
-    /// Numbers the file's next check `number` rather than 1: `explain --check` shows its one
-    /// check under the number and id it has in its file, as `check`'s report of the file does.
-    /// Call after `begin_file`.
-    pub fn number_from(&mut self, number: usize) {
-        self.file_checks = number.saturating_sub(1);
-    }
-
     /// A report whose details are laid out as `details` says, whatever its size.
     pub fn with_details(out: W, details: Details, title: impl Into<String>) -> Self {
         HtmlWriter {
@@ -266,6 +259,13 @@ impl<W: io::Write> HtmlWriter<W> {
             file_checks: 0,
             held: Vec::new(),
         }
+    }
+
+    /// Numbers the file's next check `number` rather than 1: `explain --check` shows its one
+    /// check under the number and id it has in its file, as `check`'s report of the file does.
+    /// Call after `begin_file`.
+    pub fn number_from(&mut self, number: usize) {
+        self.file_checks = number.saturating_sub(1);
     }
 
     fn start(&mut self) -> io::Result<()> {
