@@ -171,16 +171,10 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Whether bytes hold a control character (which JSON strings must escape). Written as a fold
-/// without early exit, which the compiler turns into vector instructions.
-pub fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, b| found | (*b < 0x20))
-}
-
 /// The first byte at or after `from` that ends a plain run of a JSON string: a quote, a
 /// backslash or a control character (the text's length when there is none). Eight bytes at a
 /// time: a word's bytes equal to a quote or a backslash, or below 0x20, are found by arithmetic.
-fn string_end(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn string_end(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
