@@ -83,13 +83,14 @@ fn main() {
     }
 }
 
+/// The compiler of this build.
+fn rustc() -> Command {
+    Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+}
+
 /// The toolchain's sysroot, as the compiler of this build reports it.
 fn sysroot() -> Option<PathBuf> {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()?;
+    let output = rustc().args(["--print", "sysroot"]).output().ok()?;
     let text = String::from_utf8(output.stdout).ok()?;
     output.status.success().then(|| PathBuf::from(text.trim()))
 }
@@ -97,8 +98,7 @@ fn sysroot() -> Option<PathBuf> {
 /// Whether the toolchain has the WebAssembly target's standard library, asked before a build
 /// that would otherwise fail only after compiling its build scripts.
 fn target_installed() -> Result<(), String> {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc)
+    let output = rustc()
         .args(["--print", "target-libdir", "--target", TARGET])
         .output()
         .map_err(|e| format!("rustc did not run: {e}"))?;

@@ -72,38 +72,25 @@ fn a_check_decided_again_alone_is_the_one_the_run_decided() {
             .map(|r| format!("{r:?}"))
             .collect();
         let (world, checks) = (&scenario.world, &scenario.checks);
+        let agrees = |decided: Option<iamsim::scenario::CheckResult>, index: usize, how: &str| {
+            let decided = decided.expect("the check exists");
+            assert_eq!(
+                format!("{decided:?}"),
+                run[index],
+                "{}: check {index} {how}",
+                file.display()
+            );
+        };
         let mut in_order = Replay::default();
-        for (index, expected) in run.iter().enumerate() {
-            let alone = explain_check(world, checks, index).expect("the check exists");
-            assert_eq!(
-                &format!("{alone:?}"),
-                expected,
-                "{}: check {index} alone",
-                file.display()
-            );
-            let next = in_order
-                .explain(world, checks, index)
-                .expect("the check exists");
-            assert_eq!(
-                &format!("{next:?}"),
-                expected,
-                "{}: check {index} in order",
-                file.display()
-            );
+        for index in 0..run.len() {
+            agrees(explain_check(world, checks, index), index, "alone");
+            agrees(in_order.explain(world, checks, index), index, "in order");
             compared += 1;
         }
         // Backwards: each question starts the replay again.
         let mut backwards = Replay::default();
-        for (index, expected) in run.iter().enumerate().rev() {
-            let again = backwards
-                .explain(world, checks, index)
-                .expect("the check exists");
-            assert_eq!(
-                &format!("{again:?}"),
-                expected,
-                "{}: check {index} backwards",
-                file.display()
-            );
+        for index in (0..run.len()).rev() {
+            agrees(backwards.explain(world, checks, index), index, "backwards");
         }
         assert!(explain_check(world, checks, checks.len()).is_none());
     }

@@ -12,7 +12,6 @@
 //! reads it, and this target has no clock.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 
 use super::source::Quotes;
 use super::{details_block, Sources};
@@ -119,9 +118,7 @@ pub extern "C" fn engine_details(file: u32, number: u32) -> u32 {
             .ok_or_else(|| format!("the file has no check {number}"))?;
         let mut markup = String::new();
         let quotes = Quotes::new(Some(&l.sources));
-        let mut id = String::new();
-        write!(id, "f{file}-c{number}").ok();
-        details_block(&mut markup, &result, &id, &quotes);
+        details_block(&mut markup, &result, &format!("f{file}-c{number}"), &quotes);
         Ok(markup)
     });
     answer(result)

@@ -536,25 +536,26 @@ fn render_check(
     }
     out.push_str("</td></tr>\n");
     let mut held_details = String::new();
-    if details == Details::Held {
-        details_block(&mut held_details, c, id, quotes);
-    } else if details == Details::Engine {
+    match details {
+        Details::Held => details_block(&mut held_details, c, id, quotes),
         // The page's engine builds them when the check is opened.
-    } else {
-        let open = if details == Details::Open {
-            " open=\"open\""
-        } else {
-            ""
-        };
-        writeln!(
-            out,
-            "<tr class=\"detail\"><td colspan=\"6\"><details class=\"trace\"{open}>\
-             <summary class=\"toggle\">Trace of this check</summary>"
-        )
-        .ok();
-        check_heading(&mut out, c);
-        trace::check_details(&mut out, c, id, quotes, &trace::NoChanges);
-        out.push_str("</details></td></tr>\n");
+        Details::Engine => {}
+        Details::Closed | Details::Open => {
+            let open = if details == Details::Open {
+                " open=\"open\""
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "<tr class=\"detail\"><td colspan=\"6\"><details class=\"trace\"{open}>\
+                 <summary class=\"toggle\">Trace of this check</summary>"
+            )
+            .ok();
+            check_heading(&mut out, c);
+            trace::check_details(&mut out, c, id, quotes, &trace::NoChanges);
+            out.push_str("</details></td></tr>\n");
+        }
     }
     out.push_str("</tbody>\n");
     Rendered {
