@@ -70,13 +70,35 @@ impl Reader {
                 self.error(path, obj.node, format!("missing required field {key:?}"));
                 None
             }
-            Some(_) => self.opt_str(obj, path, key),
+            Some(n) => self.string_value(n, path, key),
         }
     }
 
     /// An optional string field (`null` counts as absent).
     pub fn opt_str(&mut self, obj: Obj<'_>, path: &JsonPath, key: &str) -> Option<String> {
         let n = obj.node.get(key)?;
+        self.string_value(n, path, key)
+    }
+
+    /// An optional string field, borrowed from the document (`null` counts as absent).
+    pub fn opt_text<'n>(&mut self, obj: Obj<'n>, path: &JsonPath, key: &str) -> Option<&'n str> {
+        let n = obj.node.get(key)?;
+        match &n.value {
+            Value::String(s) => Some(s),
+            Value::Null => None,
+            _ => {
+                self.error(
+                    &path.key(key),
+                    n,
+                    format!("expected a string, found {}", n.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The string value `n` of field `key` (`null` counts as absent).
+    fn string_value(&mut self, n: &Node, path: &JsonPath, key: &str) -> Option<String> {
         match &n.value {
             Value::String(s) => Some(s.to_string()),
             Value::Null => None,

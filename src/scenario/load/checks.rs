@@ -8,7 +8,7 @@ use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
 use super::Loader;
 use crate::engine::{Caller, CallerKind, ContextValue, Outcome};
-use crate::json::{Diagnostic, JsonPath, Node, SourceText, Value};
+use crate::json::{same_name, Diagnostic, JsonPath, Node, SourceText, Value};
 use crate::policy::arn::{split_arn, IamEntity};
 use crate::policy::PolicyType;
 use crate::services::s3::headers::KNOWN_HEADERS;
@@ -114,11 +114,9 @@ impl Loader {
         let before = self.r.diags.len();
         let line = self.source.line(node.span.offset());
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
-        let principal = self.r.opt_str(obj, path, "principal");
-        let caller = principal
-            .as_deref()
-            .and_then(|p| self.caller(p, world, obj, path));
-        let call = self.r.opt_str(obj, path, "call");
+        let principal = self.r.opt_text(obj, path, "principal");
+        let caller = principal.and_then(|p| self.caller(p, world, obj, path));
+        let call = self.r.opt_text(obj, path, "call");
         let action = self.r.opt_str(obj, path, "action");
         let kind = match (call, action) {
             (Some(_), Some(_)) => {
@@ -134,7 +132,7 @@ impl Loader {
                 return None;
             }
             (None, Some(action)) => self.raw(obj, path, action, world),
-            (Some(call), None) => self.call(obj, path, &call, world)?,
+            (Some(call), None) => self.call(obj, path, call, world)?,
         };
         let needs_principal = !matches!(
             kind,
@@ -171,7 +169,7 @@ impl Loader {
             None => None,
         };
         let expect = match obj.node.get("expect") {
-            Some(n) => self.expectation(n, &path.key("expect")),
+            Some(n) => self.expectation(n, path),
             None => None,
         };
         if self.r.diags.len() > before {
@@ -255,19 +253,34 @@ impl Loader {
             );
         }
         let resource = self.r.req_str(obj, path, "resource").unwrap_or_default();
-        if resource != "*" && split_arn(&resource).is_none() {
+        let fields = split_arn(&resource);
+        if resource != "*" && fields.is_none() {
             self.r.error(
                 &path.key("resource"),
                 node,
                 format!("expected an ARN or \"*\", found {resource:?}"),
             );
         }
-        for k in S3_CALL_FIELDS.iter().chain(&STS_FIELDS) {
-            if let Some(n) = node.get(k) {
-                self.r.error(&path.key(k), n, format!("\"{k}\" belongs to \"call\" checks; a raw check names \"action\" and \"resource\""));
+        // One pass over the check's fields for those of other kinds of checks (a repeated one
+        // is reported where it first stands).
+        let members = obj.node.as_object().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            let Some(k) = S3_CALL_FIELDS
+                .iter()
+                .chain(&STS_FIELDS)
+                .find(|k| same_name(k, &m.name))
+            else {
+                continue;
+            };
+            if !members[..i].iter().any(|e| same_name(&e.name, k)) {
+                self.r.error(&path.key(k), &m.value, format!("\"{k}\" belongs to \"call\" checks; a raw check names \"action\" and \"resource\""));
             }
         }
-        if let Some((ap, _)) = crate::world::access_point::split_access_point_arn(&resource) {
+        // Only an S3 ARN with a region and an account can name an access point.
+        let access_point = fields
+            .filter(|f| f[2] == "s3" && !f[3].is_empty())
+            .and_then(|_| crate::world::access_point::split_access_point_arn(&resource));
+        if let Some((ap, _)) = access_point {
             if !world.access_points.contains_key(&ap) {
                 self.r.error(
                     &path.key("resource"),
@@ -521,7 +534,8 @@ impl Loader {
             .collect()
     }
 
-    fn expectation(&mut self, node: &Node, path: &JsonPath) -> Option<Expectation> {
+    /// A check's `expect` (`node`), under the check at `check`.
+    fn expectation(&mut self, node: &Node, check: &JsonPath) -> Option<Expectation> {
         match node.as_str() {
             Some("allowed") => {
                 return Some(Expectation {
@@ -538,7 +552,7 @@ impl Loader {
             Some(other) => {
                 self.r.diags.push(
                     Diagnostic::new(
-                        path,
+                        &check.key("expect"),
                         node.span,
                         format!("expected \"allowed\", \"denied\" or an object, found {other:?}"),
                     )
@@ -548,6 +562,7 @@ impl Loader {
             }
             None => {}
         }
+        let path = &check.key("expect");
         let obj = self.r.object(node, path, &format::EXPECTATION)?;
         let denial = self.one_of(
             obj,
@@ -587,11 +602,37 @@ impl Loader {
 
 /// Whether `action` names one action, `service:ActionName` (no wildcards).
 fn is_action_name(action: &str) -> bool {
+    // Whitespace outside ASCII is rejected too: any byte of a multi-byte character is above
+    // 0x7f and passes the byte test, so those are checked as characters.
     let plain = action
-        .chars()
-        .all(|c| !matches!(c, '*' | '?') && !c.is_whitespace());
+        .bytes()
+        .all(|b| !matches!(b, b'*' | b'?') && !b.is_ascii_whitespace() && b != 0x0b)
+        && (action.is_ascii() || !action.chars().any(char::is_whitespace));
     match action.split_once(':') {
         Some((service, name)) => plain && !service.is_empty() && !name.is_empty(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_action_name;
+
+    #[test]
+    fn an_action_name_has_a_service_a_name_and_no_wildcard_or_space() {
+        for good in ["s3:GetObject", "kms:Decrypt", "s3:Get-Object_é"] {
+            assert!(is_action_name(good), "{good:?}");
+        }
+        // Whitespace of every kind Rust knows, ASCII or not, is refused.
+        let spaces = [
+            ' ', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{85}', '\u{a0}', '\u{2028}',
+        ];
+        for bad in spaces
+            .map(|c| format!("s3:Get{c}Object"))
+            .into_iter()
+            .chain(["s3:*", "s3:Get?", ":GetObject", "s3:", "s3GetObject", ""].map(String::from))
+        {
+            assert!(!is_action_name(&bad), "{bad:?}");
+        }
     }
 }
