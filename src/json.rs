@@ -189,13 +189,10 @@ pub(crate) fn string_end(bytes: &[u8], from: usize) -> usize {
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
         let found = quote | backslash | control;
         if found != 0 {
-            // The lowest flagged byte is exact; higher ones may be false alarms of a borrow,
-            // so the bytes of this word are checked one by one from there.
-            let first = at + (found.trailing_zeros() / 8) as usize;
-            return bytes[first..at + 8]
-                .iter()
-                .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
-                .map_or(at + 8, |i| first + i);
+            // Each test flags its lowest matching byte exactly: a borrow, which may flag a
+            // byte that does not match, only runs upwards from a byte that does. The lowest
+            // flagged byte of the three is thus the first that ends the run.
+            return at + (found.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
@@ -619,7 +616,18 @@ impl<'t> Parser<'t, '_> {
         Span::new(start, self.at)
     }
 
+    /// Steps over whitespace and comments. Most calls meet neither (compact JSON has no space
+    /// between tokens): that case is settled inline with one comparison.
+    #[inline]
     fn skip_space(&mut self) -> ParseResult<()> {
+        match self.peek() {
+            Some(b) if b > b' ' && b != b'/' => Ok(()),
+            _ => self.skip_space_slow(),
+        }
+    }
+
+    #[inline(never)]
+    fn skip_space_slow(&mut self) -> ParseResult<()> {
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r') => self.at += 1,
@@ -1029,6 +1037,31 @@ mod tests {
                 .position(|b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(text.len());
             assert_eq!(string_end(text.as_bytes(), 0), expected, "{text:?}");
+        }
+    }
+
+    /// Borrows in the word arithmetic only run upwards from a byte that ends the run: with two
+    /// bytes of the edge values anywhere in two words, the first end found is the first end.
+    #[test]
+    fn string_ends_are_exact_beside_any_other_byte() {
+        let edges = [
+            0x00, 0x01, 0x1f, 0x20, 0x21, b'"', 0x23, b'\\', 0x7f, 0x80, 0xc3, 0xff,
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                for i in 0..16 {
+                    for j in i + 1..16 {
+                        let mut bytes = [b'x'; 16];
+                        bytes[i] = a;
+                        bytes[j] = b;
+                        let expected = bytes
+                            .iter()
+                            .position(|c| *c == b'"' || *c == b'\\' || *c < 0x20)
+                            .unwrap_or(16);
+                        assert_eq!(string_end(&bytes, 0), expected, "{bytes:?}");
+                    }
+                }
+            }
         }
     }
 
