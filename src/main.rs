@@ -17,7 +17,8 @@ use iamsim::report::text::{JunitWriter, TextWriter};
 use iamsim::report::ReportWriter;
 use iamsim::scenario::question::Question;
 use iamsim::scenario::{
-    load_scenario, run_batches, run_scenario, ExpectationStatus, PolicyWarning, Scenario,
+    load_scenario, run_batches, run_mapped, run_scenario, ExpectationStatus, PolicyWarning,
+    Scenario,
 };
 
 /// Answers whether an AWS call succeeds, which statement decides it, and why, from a scenario
@@ -531,9 +532,22 @@ fn check(files: &[PathBuf], format: ReportFormat, deny_warnings: bool) -> ExitCo
         writer.source(&scenario.source);
         // A closed pipe (`| head`) only ends the output: write errors are not reported.
         let _ = writer.begin_file(file);
-        run_batches(&scenario.world, &scenario.checks, explain, BATCH, |batch| {
-            let _ = writer.checks(&batch);
-        });
+        match writer.renderer() {
+            // Each check is rendered, and its result freed, on the thread that decided it.
+            Some(render) => run_mapped(
+                &scenario.world,
+                &scenario.checks,
+                explain,
+                BATCH,
+                |results| render(&results),
+                |part| {
+                    let _ = writer.write_rendered(part);
+                },
+            ),
+            None => run_batches(&scenario.world, &scenario.checks, explain, BATCH, |batch| {
+                let _ = writer.checks(&batch);
+            }),
+        }
         let _ = writer.end_file();
     }
     let summary = writer.finish().unwrap_or_default();

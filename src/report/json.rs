@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{ReportWriter, Summary};
+use super::{RenderedChecks, Renderer, ReportWriter, Summary};
 use crate::engine::{Outcome, StatementRef};
 use crate::policy::model::Effect;
 use crate::policy::PolicyType;
@@ -185,6 +185,23 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
+/// Renders checks as the report writes them, comma-separated, with their counts.
+fn render(checks: &[CheckResult]) -> RenderedChecks {
+    let mut part = RenderedChecks {
+        text: Vec::with_capacity(checks.len() * 768),
+        summary: Summary::default(),
+    };
+    let mut statements = StatementCache::default();
+    for (i, c) in checks.iter().enumerate() {
+        if i > 0 {
+            part.text.push(b',');
+        }
+        emit_check(&mut part.text, c, &mut statements);
+        part.summary.add(c);
+    }
+    part
+}
+
 /// Serializes checks, comma-separated. Many checks are shared among the machine's cores, each
 /// part into its own buffer, written in order.
 fn serialize(checks: &[CheckResult]) -> Vec<io::Result<Vec<u8>>> {
@@ -244,6 +261,22 @@ impl<W: Write> ReportWriter for JsonWriter<W> {
             self.out.write_all(&buffer)?;
         }
         Ok(())
+    }
+
+    fn renderer(&self) -> Option<Renderer> {
+        Some(render)
+    }
+
+    fn write_rendered(&mut self, part: RenderedChecks) -> io::Result<()> {
+        self.summary.merge(part.summary);
+        if part.text.is_empty() {
+            return Ok(());
+        }
+        if self.in_file > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.in_file += 1;
+        self.out.write_all(&part.text)
     }
 
     fn end_file(&mut self) -> io::Result<()> {
@@ -534,6 +567,67 @@ mod tests {
         }
         // The cache served the repeated statements.
         assert!(!cache.entries.is_empty());
+    }
+
+    /// Checks rendered where they were decided (`run_mapped` with the writer's renderer) make
+    /// the same document as results handed to the writer, whatever the batches: long runs of
+    /// raw checks, split among threads, between calls that change the world.
+    #[test]
+    fn rendered_checks_make_the_same_document_as_results() {
+        let user = "arn:aws:iam::111122223333:user/alice";
+        let call = |name: &str, call: &str, key: &str| {
+            format!(
+                r#"{{"name": "{name}", "principal": "{user}", "call": "{call}", "bucket": "b", "key": "{key}"}}"#
+            )
+        };
+        let raw = |i: usize| {
+            let action = if i.is_multiple_of(3) {
+                "s3:DeleteObject"
+            } else {
+                "s3:GetObject"
+            };
+            format!(
+                r#"{{"name": "raw {i}", "principal": "{user}", "action": "{action}", "resource": "arn:aws:s3:::b/k{i}", "expect": "allowed"}}"#
+            )
+        };
+        let mut checks = vec![call("put", "s3:PutObject", "k1")];
+        checks.extend((0..700).map(raw));
+        checks.push(call("get", "s3:GetObject", "k1"));
+        checks.push(call("get missing", "s3:GetObject", "k2"));
+        checks.extend((700..1300).map(raw));
+        checks.push(call("put again", "s3:PutObject", "k2"));
+        checks.push(call("get it", "s3:GetObject", "k2"));
+        let text = format!(
+            r#"{{"principals": [{{"arn": "{user}", "policies": [{{"name": "rw", "document": {{"Version": "2012-10-17",
+              "Statement": [{{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}}]}}}}]}}],
+              "buckets": [{{"name": "b", "account": "111122223333"}}],
+              "checks": [{}]}}"#,
+            checks.join(",")
+        );
+        let scenario = load_scenario_text("mixed.json", &text).expect("the scenario loads");
+        let expected = document(&[("mixed.json".to_string(), run_scenario(&scenario, false))]);
+        for batch in [1, 7, 512, 4096, usize::MAX] {
+            let mut buffer = Vec::new();
+            let mut writer = JsonWriter::new(&mut buffer).expect("writes to memory");
+            let render = writer.renderer().expect("the JSON report renders checks");
+            writer.begin_file("mixed.json").expect("writes");
+            crate::scenario::run_mapped(
+                &scenario.world,
+                &scenario.checks,
+                false,
+                batch,
+                |results| render(&results),
+                |part| writer.write_rendered(part).expect("writes"),
+            );
+            writer.end_file().expect("writes");
+            let summary = writer.finish().expect("writes");
+            assert_eq!(summary.checks, checks.len());
+            assert_eq!(
+                String::from_utf8_lossy(&buffer),
+                expected,
+                "batches of {batch}"
+            );
+        }
     }
 
     /// Every ASCII character and a few wider ones, at every place in an eight-byte word and

@@ -30,7 +30,26 @@ impl Summary {
             ExpectationStatus::None => self.without_expectation += 1,
         }
     }
+
+    /// Adds the counts of another part of the same run.
+    pub fn merge(&mut self, other: Summary) {
+        self.checks += other.checks;
+        self.met += other.met;
+        self.unmet += other.unmet;
+        self.without_expectation += other.without_expectation;
+    }
 }
+
+/// The text of some consecutive checks, rendered away from the report that writes it (see
+/// [`ReportWriter::renderer`]), with what they count.
+#[derive(Debug, Default)]
+pub struct RenderedChecks {
+    pub text: Vec<u8>,
+    pub summary: Summary,
+}
+
+/// Renders checks as a report writes them; any thread may call it.
+pub type Renderer = fn(&[CheckResult]) -> RenderedChecks;
 
 /// A report written as results arrive, file by file and batch by batch, so that a run over
 /// hundreds of thousands of checks never holds them all.
@@ -46,6 +65,19 @@ pub trait ReportWriter {
     fn begin_file(&mut self, file: &str) -> io::Result<()>;
     /// The next results of the current file, in order.
     fn checks(&mut self, batch: &[CheckResult]) -> io::Result<()>;
+    /// For a report whose text for a check depends on that check alone: how to render checks
+    /// on any thread. A run then renders each check on the thread that decided it and hands
+    /// the text to [`ReportWriter::write_rendered`]. `None` (the default): the report takes
+    /// results through [`ReportWriter::checks`].
+    fn renderer(&self) -> Option<Renderer> {
+        None
+    }
+    /// The next checks of the current file, rendered by [`ReportWriter::renderer`].
+    fn write_rendered(&mut self, _part: RenderedChecks) -> io::Result<()> {
+        Err(io::Error::other(
+            "this report renders its checks itself: give it results",
+        ))
+    }
     fn end_file(&mut self) -> io::Result<()>;
     /// Closes the report and returns what it counted.
     fn finish(&mut self) -> io::Result<Summary>;

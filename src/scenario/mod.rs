@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 pub use load::{load_scenario, load_scenario_text, LoadError};
 pub use run::{
-    explain_check, run_batches, run_checks, run_scenario, CheckResult, ExpectationStatus, Replay,
+    explain_check, run_batches, run_checks, run_mapped, run_scenario, CheckResult,
+    ExpectationStatus, Replay,
 };
 
 use crate::engine::{Caller, ContextValue, Outcome};

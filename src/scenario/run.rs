@@ -62,7 +62,21 @@ pub fn run_batches(
     checks: &[Check],
     explain: bool,
     batch: usize,
-    mut sink: impl FnMut(Vec<CheckResult>),
+    sink: impl FnMut(Vec<CheckResult>),
+) {
+    run_mapped(world, checks, explain, batch, |results| results, sink);
+}
+
+/// [`run_batches`], with each batch of results turned by `map` into what `sink` receives, on
+/// the thread that decided them (a report's text, say). Results made and freed on one thread
+/// cost less than results handed to another, and the threads share the mapping.
+pub fn run_mapped<T: Send>(
+    world: &World,
+    checks: &[Check],
+    explain: bool,
+    batch: usize,
+    map: impl Fn(Vec<CheckResult>) -> T + Sync,
+    mut sink: impl FnMut(T),
 ) {
     let batch = batch.max(1);
     let mut working: Option<World> = None;
@@ -74,7 +88,7 @@ pub fn run_batches(
             let w = working.get_or_insert_with(|| world.clone());
             pending.push(call_check(w, &checks[at], explain, &mut cache));
             if pending.len() >= batch {
-                sink(std::mem::take(&mut pending));
+                sink(map(std::mem::take(&mut pending)));
             }
             at += 1;
             continue;
@@ -83,22 +97,22 @@ pub fn run_batches(
             .iter()
             .position(|c| c.kind.changes_world())
             .map_or(checks.len(), |p| at + p);
+        let now = working.as_ref().unwrap_or(world);
         for part in checks[at..end].chunks(batch) {
-            let decided = raw_checks(working.as_ref().unwrap_or(world), part, explain);
-            // Results are large: hand a whole part over rather than copying it.
-            if pending.is_empty() {
-                pending = decided;
-            } else {
-                pending.extend(decided);
+            // Short runs between calls join the calls' results; long ones go in parts.
+            if part.len() < PARALLEL_THRESHOLD && pending.len() + part.len() <= batch {
+                pending.extend(part.iter().map(|c| raw_check(now, c, explain, &mut cache)));
+                continue;
             }
-            if pending.len() >= batch {
-                sink(std::mem::take(&mut pending));
+            if !pending.is_empty() {
+                sink(map(std::mem::take(&mut pending)));
             }
+            raw_checks(now, part, explain, &map, &mut sink);
         }
         at = end;
     }
     if !pending.is_empty() {
-        sink(pending);
+        sink(map(pending));
     }
 }
 
@@ -161,33 +175,43 @@ impl Replay {
 /// Fewer raw checks than this run on one thread: starting threads would cost more.
 const PARALLEL_THRESHOLD: usize = 512;
 
-fn raw_checks(world: &World, checks: &[Check], explain: bool) -> Vec<CheckResult> {
+/// Decides raw checks, shared among the machine's cores, and hands each part's mapped results
+/// to `sink` in order. This thread decides the first part itself.
+fn raw_checks<T: Send>(
+    world: &World,
+    checks: &[Check],
+    explain: bool,
+    map: &(impl Fn(Vec<CheckResult>) -> T + Sync),
+    sink: &mut impl FnMut(T),
+) {
     let run = |part: &[Check]| {
         let mut cache = ContextCache::default();
-        part.iter()
+        let results = part
+            .iter()
             .map(|c| raw_check(world, c, explain, &mut cache))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        map(results)
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || checks.len() < PARALLEL_THRESHOLD {
-        return run(checks);
+        sink(run(checks));
+        return;
     }
     let size = checks.len().div_ceil(threads);
+    let (first, rest) = checks.split_at(size.min(checks.len()));
     std::thread::scope(|scope| {
-        let parts: Vec<_> = checks
+        let others: Vec<_> = rest
             .chunks(size)
             .map(|part| (part, scope.spawn(move || run(part))))
             .collect();
-        // Sized once: growing a vector of results copies every result decided so far.
-        let mut results = Vec::with_capacity(checks.len());
-        for (part, handle) in parts {
+        sink(run(first));
+        for (part, handle) in others {
             // A part whose thread failed is run again here, so no result is ever lost.
-            results.extend(handle.join().unwrap_or_else(|_| run(part)));
+            sink(handle.join().unwrap_or_else(|_| run(part)));
         }
-        results
-    })
+    });
 }
 
 /// The caller of a request that names no principal.
