@@ -504,7 +504,7 @@ pub mod work {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     pub(super) static COLUMN_BYTES: AtomicU64 = AtomicU64::new(0);
-    pub(super) static PARSED_BYTES: AtomicU64 = AtomicU64::new(0);
+    pub(crate) static PARSED_BYTES: AtomicU64 = AtomicU64::new(0);
 
     /// The totals so far.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

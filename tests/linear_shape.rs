@@ -84,9 +84,10 @@ fn reading_a_one_line_scenario_costs_work_linear_in_its_size() {
             spent.column_bytes
         );
         // Every problem is located once more than the deferred parse, but each check is still
-        // parsed once: a second full parse names a syntax error only when there is one.
+        // parsed once (a second full parse names a syntax error only when there is one), after
+        // the plain-check reader went through it at most once before leaving it.
         assert!(
-            spent.parsed_bytes <= 2 * invalid.len() as u64,
+            spent.parsed_bytes <= 3 * invalid.len() as u64,
             "{checks} checks: {} bytes parsed for a {}-byte file",
             spent.parsed_bytes,
             invalid.len()

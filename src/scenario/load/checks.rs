@@ -97,6 +97,10 @@ impl Loader {
         if !matches!(node.value, Value::Deferred) {
             return self.check(node, path, world);
         }
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        if let Some(check) = self.plain_check(start, end, world) {
+            return Some(check);
+        }
         match source.parse_deferred(node, true) {
             Ok(parsed) => self.check(&parsed, path, world),
             Err(d) => {
@@ -109,7 +113,7 @@ impl Loader {
         }
     }
 
-    fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
+    pub(super) fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
         let obj = self.r.object(node, path, &format::CHECK)?;
         let before = self.r.diags.len();
         let line = self.source.line(node.span.offset());
@@ -601,7 +605,7 @@ impl Loader {
 }
 
 /// Whether `action` names one action, `service:ActionName` (no wildcards).
-fn is_action_name(action: &str) -> bool {
+pub(super) fn is_action_name(action: &str) -> bool {
     // Whitespace outside ASCII is rejected too: any byte of a multi-byte character is above
     // 0x7f and passes the byte test, so those are checked as characters.
     let plain = action

@@ -6,6 +6,7 @@ mod buckets;
 mod checks;
 mod keys;
 mod organization;
+mod plain;
 mod principals;
 
 use std::path::Path;
