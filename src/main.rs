@@ -533,17 +533,32 @@ fn check(files: &[PathBuf], format: ReportFormat, deny_warnings: bool) -> ExitCo
         // A closed pipe (`| head`) only ends the output: write errors are not reported.
         let _ = writer.begin_file(file);
         match writer.renderer() {
-            // Each check is rendered, and its result freed, on the thread that decided it.
-            Some(render) => run_mapped(
-                &scenario.world,
-                &scenario.checks,
-                explain,
-                BATCH,
-                |results| render(&results),
-                |part| {
-                    let _ = writer.write_rendered(part);
-                },
-            ),
+            // Each check is rendered, and its result freed, on the thread that decided it. The
+            // text buffers go round from batch to batch: new ones would be new memory, each page
+            // of it faulted in again.
+            Some(render) => {
+                let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+                let take = || {
+                    spare
+                        .lock()
+                        .ok()
+                        .and_then(|mut s| s.pop())
+                        .unwrap_or_default()
+                };
+                run_mapped(
+                    &scenario.world,
+                    &scenario.checks,
+                    explain,
+                    BATCH,
+                    |results| render(&results, take()),
+                    |part| {
+                        let _ = writer.write_rendered(&part);
+                        if let Ok(mut s) = spare.lock() {
+                            s.push(part.text);
+                        }
+                    },
+                )
+            }
             None => run_batches(&scenario.world, &scenario.checks, explain, BATCH, |batch| {
                 let _ = writer.checks(&batch);
             }),

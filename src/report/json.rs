@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{RenderedChecks, Renderer, ReportWriter, Summary};
@@ -186,9 +187,11 @@ impl<W: Write> JsonWriter<W> {
 }
 
 /// Renders checks as the report writes them, comma-separated, with their counts.
-fn render(checks: &[CheckResult]) -> RenderedChecks {
+fn render(checks: &[CheckResult], mut text: Vec<u8>) -> RenderedChecks {
+    text.clear();
+    text.reserve(checks.len() * 768);
     let mut part = RenderedChecks {
-        text: Vec::with_capacity(checks.len() * 768),
+        text,
         summary: Summary::default(),
     };
     let mut statements = StatementCache::default();
@@ -222,17 +225,10 @@ fn serialize(checks: &[CheckResult]) -> Vec<io::Result<Vec<u8>>> {
     if threads < 2 || checks.len() < 1024 {
         return vec![one(checks)];
     }
-    let size = checks.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = checks
-            .chunks(size)
-            .map(|part| (part, scope.spawn(move || one(part))))
-            .collect();
-        parts
-            .into_iter()
-            .map(|(part, handle)| handle.join().unwrap_or_else(|_| one(part)))
-            .collect()
-    })
+    checks
+        .par_chunks(checks.len().div_ceil(threads))
+        .map(one)
+        .collect()
 }
 
 impl<W: Write> ReportWriter for JsonWriter<W> {
@@ -267,7 +263,7 @@ impl<W: Write> ReportWriter for JsonWriter<W> {
         Some(render)
     }
 
-    fn write_rendered(&mut self, part: RenderedChecks) -> io::Result<()> {
+    fn write_rendered(&mut self, part: &RenderedChecks) -> io::Result<()> {
         self.summary.merge(part.summary);
         if part.text.is_empty() {
             return Ok(());
@@ -616,8 +612,8 @@ mod tests {
                 &scenario.checks,
                 false,
                 batch,
-                |results| render(&results),
-                |part| writer.write_rendered(part).expect("writes"),
+                |results| render(&results, Vec::new()),
+                |part| writer.write_rendered(&part).expect("writes"),
             );
             writer.end_file().expect("writes");
             let summary = writer.finish().expect("writes");

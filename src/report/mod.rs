@@ -48,8 +48,9 @@ pub struct RenderedChecks {
     pub summary: Summary,
 }
 
-/// Renders checks as a report writes them; any thread may call it.
-pub type Renderer = fn(&[CheckResult]) -> RenderedChecks;
+/// Renders checks as a report writes them, into the buffer it is given (emptied first, its
+/// room reused); any thread may call it.
+pub type Renderer = fn(&[CheckResult], Vec<u8>) -> RenderedChecks;
 
 /// A report written as results arrive, file by file and batch by batch, so that a run over
 /// hundreds of thousands of checks never holds them all.
@@ -73,7 +74,7 @@ pub trait ReportWriter {
         None
     }
     /// The next checks of the current file, rendered by [`ReportWriter::renderer`].
-    fn write_rendered(&mut self, _part: RenderedChecks) -> io::Result<()> {
+    fn write_rendered(&mut self, _part: &RenderedChecks) -> io::Result<()> {
         Err(io::Error::other(
             "this report renders its checks itself: give it results",
         ))

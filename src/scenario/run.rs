@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use super::{Check, CheckKind, Expectation, Scenario};
 use crate::engine::{Caller, CallerKind, StatementRef};
 use crate::services::messages::where_the_fix_belongs;
@@ -176,7 +178,7 @@ impl Replay {
 const PARALLEL_THRESHOLD: usize = 512;
 
 /// Decides raw checks, shared among the machine's cores, and hands each part's mapped results
-/// to `sink` in order. This thread decides the first part itself.
+/// to `sink` in order.
 fn raw_checks<T: Send>(
     world: &World,
     checks: &[Check],
@@ -199,19 +201,13 @@ fn raw_checks<T: Send>(
         sink(run(checks));
         return;
     }
-    let size = checks.len().div_ceil(threads);
-    let (first, rest) = checks.split_at(size.min(checks.len()));
-    std::thread::scope(|scope| {
-        let others: Vec<_> = rest
-            .chunks(size)
-            .map(|part| (part, scope.spawn(move || run(part))))
-            .collect();
-        sink(run(first));
-        for (part, handle) in others {
-            // A part whose thread failed is run again here, so no result is ever lost.
-            sink(handle.join().unwrap_or_else(|_| run(part)));
-        }
-    });
+    // The parts run on rayon's threads, which stay ready between batches: a thread started
+    // for each batch may wait a millisecond or more for a core to take it.
+    let parts: Vec<T> = checks
+        .par_chunks(checks.len().div_ceil(threads))
+        .map(run)
+        .collect();
+    parts.into_iter().for_each(sink);
 }
 
 /// The caller of a request that names no principal.

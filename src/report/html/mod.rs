@@ -25,6 +25,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 pub use diff::{render_diff, Side};
+use rayon::prelude::*;
 use source::Quotes;
 pub use source::Sources;
 
@@ -392,17 +393,12 @@ impl<W: io::Write> ReportWriter for HtmlWriter<W> {
             render(batch, first)
         } else {
             let size = batch.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = batch
-                    .chunks(size)
-                    .enumerate()
-                    .map(|(k, part)| scope.spawn(move || render(part, first + k * size)))
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
+            let parts: Vec<Vec<Rendered>> = batch
+                .par_chunks(size)
+                .enumerate()
+                .map(|(k, part)| render(part, first + k * size))
+                .collect();
+            parts.into_iter().flatten().collect()
         };
         for r in rendered {
             if self.segment_checks == 0 {

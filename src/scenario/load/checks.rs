@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::super::format;
 use super::super::reader::Obj;
 use super::super::{Check, CheckKind, Expectation, LayerExpectation};
@@ -67,21 +69,17 @@ impl Loader {
             load_into(part, &mut loader, &mut loaded);
             (loaded, loader.r.diags)
         };
-        std::thread::scope(|scope| {
-            let others: Vec<_> = rest
-                .chunks(size)
-                .map(|part| (part, scope.spawn(move || run(part))))
-                .collect();
-            // The first part loads on this thread, straight into the list that holds them all:
-            // only the other parts are moved into it.
-            load_into(first, self, &mut checks);
-            for (part, handle) in others {
-                // A part whose thread failed loads again here.
-                let (loaded, diags) = handle.join().unwrap_or_else(|_| run(part));
-                checks.extend(loaded);
-                self.r.diags.extend(diags);
-            }
-        });
+        // The other parts load on rayon's threads, which stay ready (a thread started for them
+        // may wait a millisecond or more for a core); the first loads here, straight into the
+        // list that holds them all, so that only the other parts are moved into it.
+        let (_, others) = rayon::join(
+            || load_into(first, self, &mut checks),
+            || rest.par_chunks(size).map(run).collect::<Vec<_>>(),
+        );
+        for (loaded, diags) in others {
+            checks.extend(loaded);
+            self.r.diags.extend(diags);
+        }
         checks
     }
 
