@@ -388,6 +388,35 @@ impl SourceText {
         self.line_index(offset) + 1
     }
 
+    /// [`SourceText::line`] for offsets read in increasing order: `hint` (the 0-based line of
+    /// the previous offset, 0 at first) is where the search starts, so that reading a file's
+    /// items one after another finds each line in a step or two. An offset before the hint is
+    /// searched for as usual.
+    pub fn line_from(&self, offset: usize, hint: &mut usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let mut i = *hint;
+        if self.line_starts.get(i).is_none_or(|&start| start > offset) {
+            i = self.line_index(offset);
+        } else {
+            // At most a few lines on: step; further, search the rest.
+            let mut steps = 0;
+            while self
+                .line_starts
+                .get(i + 1)
+                .is_some_and(|&next| next <= offset)
+            {
+                i += 1;
+                steps += 1;
+                if steps == 8 {
+                    i = self.line_index(offset);
+                    break;
+                }
+            }
+        }
+        *hint = i;
+        i + 1
+    }
+
     /// Byte offset of the start of the line holding `offset`, from the line index (never a
     /// scan back, however long the line).
     pub fn line_start(&self, offset: usize) -> usize {
@@ -1062,6 +1091,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn lines_found_from_a_hint_are_the_lines_searched_for() {
+        let text: String = (0..200).map(|i| "x".repeat(i % 7) + "\n").collect();
+        let src = SourceText::new("f", text.clone());
+        let mut hint = 0;
+        // In order (near and far steps), then backwards, then past the end.
+        let offsets =
+            (0..text.len())
+                .step_by(3)
+                .chain([text.len() - 1, 0, 500, 10, text.len() + 5]);
+        for offset in offsets {
+            assert_eq!(
+                src.line_from(offset, &mut hint),
+                src.line(offset),
+                "at {offset}"
+            );
         }
     }
 

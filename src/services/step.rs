@@ -179,7 +179,8 @@ pub fn authorize_request(
             resource_account: side_account,
             endpoint,
             via_s3: None,
-            region: None,
+            // From the ARN split above, rather than splitting it again.
+            region: Some(world.requested_region_of(fields)),
         },
     );
     context.apply(options.context);

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{Endpoint, World};
 use crate::engine::{Caller, CallerKind, Context};
-use crate::policy::arn::split_arn;
+use crate::policy::arn::{split_arn, ArnFields};
 
 /// A request time that is not a timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,7 +188,11 @@ impl World {
     /// `aws:RequestedRegion` of a request on `resource`: the ARN's Region, else the bucket's
     /// (S3 ARNs carry none), else the scenario's.
     pub fn requested_region<'a>(&'a self, resource: &'a str) -> &'a str {
-        let fields = split_arn(resource);
+        self.requested_region_of(split_arn(resource))
+    }
+
+    /// [`World::requested_region`] of a resource ARN already split (`None`: not an ARN).
+    pub fn requested_region_of<'a>(&'a self, fields: Option<ArnFields<'a>>) -> &'a str {
         if let Some(r) = fields.map(|f| f[3]).filter(|r| !r.is_empty()) {
             return r;
         }

@@ -114,7 +114,9 @@ impl Loader {
     pub(super) fn check(&mut self, node: &Node, path: &JsonPath, world: &World) -> Option<Check> {
         let obj = self.r.object(node, path, &format::CHECK)?;
         let before = self.r.diags.len();
-        let line = self.source.line(node.span.offset());
+        let line = self
+            .source
+            .line_from(node.span.offset(), &mut self.line_hint);
         let name = self.r.req_str(obj, path, "name").unwrap_or_default();
         let principal = self.r.opt_text(obj, path, "principal");
         let caller = principal.and_then(|p| self.caller(p, world, obj, path));

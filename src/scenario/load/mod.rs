@@ -163,6 +163,9 @@ pub(super) struct Loader {
     source: Arc<SourceText>,
     /// Principals already resolved: thousands of checks usually share a few callers.
     callers: rustc_hash::FxHashMap<String, Arc<Caller>>,
+    /// The 0-based line of the last check read: checks are read in order, so the next one's
+    /// line is found from there.
+    line_hint: usize,
 }
 
 impl Loader {
@@ -171,6 +174,7 @@ impl Loader {
             r: Reader::default(),
             source,
             callers: rustc_hash::FxHashMap::default(),
+            line_hint: 0,
         }
     }
 

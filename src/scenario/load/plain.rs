@@ -215,7 +215,7 @@ impl Loader {
                 allowed: Some(allowed),
                 ..Expectation::default()
             }),
-            line: source.line(start),
+            line: source.line_from(start, &mut self.line_hint),
             note: f.note.map(str::to_string),
         })
     }
