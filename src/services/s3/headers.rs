@@ -153,12 +153,18 @@ impl<'a> Headers<'a> {
         let mut slots = [None; KNOWN_HEADERS.len()];
         let mut lower = [0u8; 64];
         for (name, value) in pairs {
-            let Some(buffer) = lower.get_mut(..name.len()) else {
-                continue;
+            // Names are usually written in lower case already: only the others are copied
+            // and lowered.
+            let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                let Some(buffer) = lower.get_mut(..name.len()) else {
+                    continue;
+                };
+                buffer.copy_from_slice(name.as_bytes());
+                buffer.make_ascii_lowercase();
+                std::str::from_utf8(buffer).unwrap_or_default()
+            } else {
+                name.as_str()
             };
-            buffer.copy_from_slice(name.as_bytes());
-            buffer.make_ascii_lowercase();
-            let name = std::str::from_utf8(buffer).unwrap_or_default();
             if let Some(i) = slot(name) {
                 slots[i].get_or_insert(value.as_str());
             }
