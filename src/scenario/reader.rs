@@ -191,6 +191,25 @@ impl Reader {
         }
     }
 
+    /// An optional array field: its path and its elements (none when absent or `null`).
+    pub fn opt_elements<'n>(
+        &mut self,
+        obj: Obj<'n>,
+        path: &JsonPath,
+        key: &str,
+    ) -> (JsonPath, &'n [Node<'n>]) {
+        let list = path.key(key);
+        let elements = match obj.node.get(key).map(|n| (n, &n.value)) {
+            Some((_, Value::Array(items))) => items.as_slice(),
+            None | Some((_, Value::Null)) => &[],
+            Some((n, _)) => {
+                self.error(&list, n, format!("expected an array, found {}", n.kind()));
+                &[]
+            }
+        };
+        (list, elements)
+    }
+
     /// An optional array of strings.
     pub fn opt_strings(&mut self, obj: Obj<'_>, path: &JsonPath, key: &str) -> Vec<String> {
         let items = self.opt_array(obj, path, key);

@@ -36,19 +36,20 @@ const S3_CALL_FIELDS: [&str; 4] = ["bucket", "key", "headers", "version_id"];
 const PARALLEL_THRESHOLD: usize = 2048;
 
 impl Loader {
-    /// Loads the checks. Each check loads on its own, so a long list is shared among the
-    /// machine's cores, each part with its own diagnostics, merged back in order.
-    pub(super) fn checks(&mut self, items: &[(JsonPath, &Node)], world: &World) -> Vec<Check> {
+    /// Loads the checks, the elements of the array at `list`. Each check loads on its own, so a
+    /// long list is shared among the machine's cores, each part with its own diagnostics,
+    /// merged back in order.
+    pub(super) fn checks(&mut self, list: &JsonPath, items: &[Node], world: &World) -> Vec<Check> {
+        // `first` is the index in the list of the part's first check.
         let load_into =
-            |part: &[(JsonPath, &Node)], loader: &mut Loader, checks: &mut Vec<Check>| {
+            |part: &[Node], first: usize, loader: &mut Loader, checks: &mut Vec<Check>| {
                 // One handle on the text for the whole part: cloned for each check, its count
                 // would be written by every core at every check, and the line it shares with the
                 // text's fields would move from core to core.
                 let source = loader.source.clone();
-                checks.extend(
-                    part.iter()
-                        .filter_map(|(cp, cn)| loader.parsed_check(&source, cn, cp, world)),
-                );
+                checks.extend(part.iter().enumerate().filter_map(|(i, node)| {
+                    loader.parsed_check(&source, node, list, first + i, world)
+                }));
             };
         // Sized for every check up front: grown by doubling, a long list would be copied
         // again and again and keep up to twice the memory it needs.
@@ -57,24 +58,29 @@ impl Loader {
             .map_or(1, |n| n.get())
             .min(8);
         if threads < 2 || items.len() < PARALLEL_THRESHOLD {
-            load_into(items, self, &mut checks);
+            load_into(items, 0, self, &mut checks);
             return checks;
         }
         let size = items.len().div_ceil(threads);
         let (first, rest) = items.split_at(size);
         let source = self.source.clone();
-        let run = |part: &[(JsonPath, &Node)]| {
+        let run = |(k, part): (usize, &[Node])| {
             let mut loader = Loader::new(source.clone());
             let mut loaded = Vec::with_capacity(part.len());
-            load_into(part, &mut loader, &mut loaded);
+            load_into(part, size * (k + 1), &mut loader, &mut loaded);
             (loaded, loader.r.diags)
         };
-        // The other parts load on rayon's threads, which stay ready (a thread started for them
-        // may wait a millisecond or more for a core); the first loads here, straight into the
-        // list that holds them all, so that only the other parts are moved into it.
+        // The parts load on rayon's threads, which stay ready (a thread started for them may
+        // wait a millisecond or more for a core); the first straight into the list that holds
+        // them all, so that only the other parts are moved into it.
         let (_, others) = rayon::join(
-            || load_into(first, self, &mut checks),
-            || rest.par_chunks(size).map(run).collect::<Vec<_>>(),
+            || load_into(first, 0, self, &mut checks),
+            || {
+                rest.par_chunks(size)
+                    .enumerate()
+                    .map(run)
+                    .collect::<Vec<_>>()
+            },
         );
         for (loaded, diags) in others {
             checks.extend(loaded);
@@ -83,29 +89,29 @@ impl Loader {
         checks
     }
 
-    /// A check, parsed first where the file's first pass left it for later (`source` is the
-    /// text of this loader).
+    /// Check `index` of the list at `list`, parsed first where the file's first pass left it for
+    /// later (`source` is the text of this loader). Its path is written out only for the
+    /// general reader, which may report problems under it.
     fn parsed_check(
         &mut self,
         source: &SourceText,
         node: &Node,
-        path: &JsonPath,
+        list: &JsonPath,
+        index: usize,
         world: &World,
     ) -> Option<Check> {
         if !matches!(node.value, Value::Deferred) {
-            return self.check(node, path, world);
+            return self.check(node, &list.index(index), world);
         }
         let (start, end) = (node.span.start as usize, node.span.end as usize);
         if let Some(check) = self.plain_check(start, end, world) {
             return Some(check);
         }
+        let path = list.index(index);
         match source.parse_deferred(node, true) {
-            Ok(parsed) => self.check(&parsed, path, world),
+            Ok(parsed) => self.check(&parsed, &path, world),
             Err(d) => {
-                self.r.diags.push(Diagnostic {
-                    path: path.clone(),
-                    ..d
-                });
+                self.r.diags.push(Diagnostic { path, ..d });
                 None
             }
         }

@@ -388,8 +388,8 @@ impl Loader {
                 }
             }
         }
-        let items = self.r.opt_array(obj, &p, "checks");
-        let checks = self.checks(&items, &world);
+        let (list, items) = self.r.opt_elements(obj, &p, "checks");
+        let checks = self.checks(&list, items, &world);
         Some((world, checks))
     }
 
