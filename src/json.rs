@@ -172,34 +172,9 @@ impl<'a> Node<'a> {
 }
 
 /// The first byte at or after `from` that ends a plain run of a JSON string: a quote, a
-/// backslash or a control character (the text's length when there is none). Eight bytes at a
-/// time: a word's bytes equal to a quote or a backslash, or below 0x20, are found by arithmetic.
+/// backslash or a control character (the text's length when there is none).
 pub(crate) fn string_end(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
-        // A byte below 0x20 (high bit clear) less 0x20 borrows into its high bit.
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        let found = quote | backslash | control;
-        if found != 0 {
-            // Each test flags its lowest matching byte exactly: a borrow, which may flag a
-            // byte that does not match, only runs upwards from a byte that does. The lowest
-            // flagged byte of the three is thus the first that ends the run.
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
-        .map_or(bytes.len(), |i| at + i)
+    first_special(bytes, from, true)
 }
 
 /// The first quote or backslash at or after `from` (the text's length when there is none):
@@ -207,25 +182,40 @@ pub(crate) fn string_end(bytes: &[u8], from: usize) -> usize {
 /// Strings in scenarios are short: eight bytes at a time, inlined, this finds their end sooner
 /// than a vector search that must first be set up.
 fn quote_or_backslash(bytes: &[u8], from: usize) -> usize {
+    first_special(bytes, from, false)
+}
+
+/// The first quote, backslash or (with `controls`) control character at or after `from`.
+/// Eight bytes at a time: a word's bytes equal to a quote or a backslash, or below 0x20, are
+/// found by arithmetic.
+#[inline(always)]
+fn first_special(bytes: &[u8], from: usize, controls: bool) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let special = |b: u8| b == b'"' || b == b'\\' || (controls && b < 0x20);
     let mut at = from;
     while let Some(chunk) = bytes.get(at..at + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let found =
+        let mut found =
             zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if controls {
+            // A byte below 0x20 (high bit clear) less 0x20 borrows into its high bit.
+            found |= w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        }
         if found != 0 {
-            // The lowest flagged byte is exact (see `string_end`).
+            // Each test flags its lowest matching byte exactly: a borrow, which may flag a
+            // byte that does not match, only runs upwards from a byte that does. The lowest
+            // flagged byte of all is thus the first special one.
             return at + (found.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
     bytes[at.min(bytes.len())..]
         .iter()
-        .position(|b| *b == b'"' || *b == b'\\')
+        .position(|b| special(*b))
         .map_or(bytes.len(), |i| at + i)
 }
 

@@ -83,24 +83,18 @@ impl Reader {
     /// An optional string field, borrowed from the document (`null` counts as absent).
     pub fn opt_text<'n>(&mut self, obj: Obj<'n>, path: &JsonPath, key: &str) -> Option<&'n str> {
         let n = obj.node.get(key)?;
-        match &n.value {
-            Value::String(s) => Some(s),
-            Value::Null => None,
-            _ => {
-                self.error(
-                    &path.key(key),
-                    n,
-                    format!("expected a string, found {}", n.kind()),
-                );
-                None
-            }
-        }
+        self.text_value(n, path, key)
+    }
+
+    /// The string value `n` of field `key`, copied (`null` counts as absent).
+    fn string_value(&mut self, n: &Node, path: &JsonPath, key: &str) -> Option<String> {
+        self.text_value(n, path, key).map(str::to_string)
     }
 
     /// The string value `n` of field `key` (`null` counts as absent).
-    fn string_value(&mut self, n: &Node, path: &JsonPath, key: &str) -> Option<String> {
+    fn text_value<'n>(&mut self, n: &'n Node, path: &JsonPath, key: &str) -> Option<&'n str> {
         match &n.value {
-            Value::String(s) => Some(s.to_string()),
+            Value::String(s) => Some(s),
             Value::Null => None,
             _ => {
                 self.error(

@@ -104,7 +104,7 @@ impl Loader {
             return self.check(node, &list.index(index), world);
         }
         let (start, end) = (node.span.start as usize, node.span.end as usize);
-        if let Some(check) = self.plain_check(start, end, world) {
+        if let Some(check) = self.plain_check(source, start, end, world) {
             return Some(check);
         }
         let path = list.index(index);

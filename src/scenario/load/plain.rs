@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::super::{Check, CheckKind, Expectation};
 use super::Loader;
 use crate::engine::{CallerKind, ContextValue};
-use crate::json::string_end;
+use crate::json::{string_end, SourceText};
 use crate::policy::arn::{is_account_id, split_arn};
 use crate::world::World;
 
@@ -149,10 +149,16 @@ fn fields<'t>(c: &mut Cursor<'t>) -> Option<Fields<'t>> {
 }
 
 impl Loader {
-    /// The check whose text is `text[start..end]`, when it is a plain raw check that loads
-    /// without a problem; `None` leaves it to the general reader.
-    pub(super) fn plain_check(&mut self, start: usize, end: usize, world: &World) -> Option<Check> {
-        let source = self.source.clone();
+    /// The check whose text is `source.text[start..end]`, when it is a plain raw check that
+    /// loads without a problem; `None` leaves it to the general reader. `source` is this
+    /// loader's text, held by the caller for many checks (see [`Loader::checks`]).
+    pub(super) fn plain_check(
+        &mut self,
+        source: &SourceText,
+        start: usize,
+        end: usize,
+        world: &World,
+    ) -> Option<Check> {
         let mut cursor = Cursor {
             text: &source.text,
             at: start,
@@ -224,7 +230,7 @@ impl Loader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{JsonPath, SourceText};
+    use crate::json::JsonPath;
     use proptest::prelude::*;
 
     /// A world with a user, a web identity principal and a bucket with an access point.
@@ -245,7 +251,7 @@ mod tests {
     /// the problems it reports.
     fn both(world: &World, text: &str) -> (Option<Check>, Option<Check>, usize) {
         let source = Arc::new(SourceText::new("check.json", text));
-        let plain = Loader::new(source.clone()).plain_check(0, text.len(), world);
+        let plain = Loader::new(source.clone()).plain_check(&source, 0, text.len(), world);
         let mut general = Loader::new(source.clone());
         let check = match source.parse(true) {
             Ok(node) => general.check(&node, &JsonPath::root(), world),
