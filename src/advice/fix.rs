@@ -675,12 +675,12 @@ fn replica_keys(world: &World, step: &crate::services::Step) -> Vec<Edit> {
                 k.account == dest.account
                     && k.region == dest.region
                     && k.manager == crate::world::KeyManager::Customer
-                    && k.arn != *step.resource
+                    && *k.arn != *step.resource
             }) {
                 out.push(Edit::SetReplicaKey {
                     bucket: name.clone(),
                     rule: i,
-                    key: key.arn.clone(),
+                    key: key.arn.to_string(),
                 });
             }
         }

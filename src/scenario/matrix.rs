@@ -419,7 +419,7 @@ fn resources(before: &World, after: &World) -> Vec<String> {
             add(ap.resource(Some(READ_KEY)));
         }
         for k in w.keys.values() {
-            add(k.arn.clone());
+            add(k.arn.to_string());
         }
         for p in w.principals.values() {
             add(p.arn.clone());

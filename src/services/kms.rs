@@ -30,7 +30,7 @@ pub fn resolve(
     reference: &str,
     requester: &str,
     bucket_region: &str,
-) -> Result<String, ClientError> {
+) -> Result<std::sync::Arc<str>, ClientError> {
     let reference = match reference {
         // The short form S3 consoles and CLIs accept for the AWS managed key.
         "aws/s3" => "alias/aws/s3",
@@ -173,7 +173,6 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
         )
     });
     let session_policy = env.options.session_policy;
-    let key_arn: std::sync::Arc<str> = request.key_arn.into();
     let mut step = authorize(
         world,
         env,
@@ -182,7 +181,8 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
             title: request.title,
             caller: request.caller,
             action: action.into(),
-            resource: &key_arn,
+            // The key's own ARN, shared: the world keys its keys by it.
+            resource: &key.arn,
             resource_account: key_account,
             context: ctx,
             session_policy,

@@ -348,7 +348,7 @@ fn replica_encryption(
     let destination = plan.destination(world)?;
     let (account, region) = (destination.account.clone(), destination.region.clone());
     let default = destination.default_encryption.clone();
-    let kms = |arn: String| Encryption {
+    let kms = |arn: std::sync::Arc<str>| Encryption {
         algorithm: SseAlgorithm::AwsKms,
         kms_key: Some(arn),
         bucket_key: default.bucket_key,
@@ -401,7 +401,7 @@ fn replica_headers(encryption: &Encryption) -> Vec<(String, String)> {
     )];
     if let Some(arn) = &encryption.kms_key {
         headers[0].1 = SseAlgorithm::AwsKms.as_str().to_string();
-        headers.push((KMS_KEY_ID.to_string(), arn.clone()));
+        headers.push((KMS_KEY_ID.to_string(), arn.to_string()));
     }
     headers
 }

@@ -239,10 +239,10 @@ impl World {
     /// Adds a KMS key.
     pub fn add_key(&mut self, key: Key) -> Result<(), WorldError> {
         if self.key(&key.arn).is_some() {
-            return Err(WorldError::Duplicate(key.arn));
+            return Err(WorldError::Duplicate(key.arn.to_string()));
         }
         self.names.add_key(&key);
-        self.keys.insert(key.arn.clone(), key);
+        self.keys.insert(key.arn.to_string(), key);
         Ok(())
     }
 
@@ -278,7 +278,7 @@ impl World {
                         None => {
                             errors.push(WorldError::UnknownObjectKey {
                                 object: i,
-                                reference,
+                                reference: reference.to_string(),
                                 region: bucket.region.clone(),
                                 account: object.owner.clone(),
                             });
@@ -328,7 +328,7 @@ impl Principal {
             _ => return Err(WorldError::NotAUserOrRole(arn.to_string())),
         };
         Ok(Principal {
-            arn: arn.to_string(),
+            arn: arn.into(),
             account,
             is_role,
             identity: Vec::new(),
@@ -378,7 +378,7 @@ impl Key {
             KeyManager::Aws => aws_managed_s3_key_policy(&name, account, region),
         };
         Ok(Key {
-            arn: arn.to_string(),
+            arn: arn.into(),
             id: id.to_string(),
             account: account.to_string(),
             region: region.to_string(),
@@ -395,7 +395,7 @@ impl Key {
     pub(super) fn aws_s3(arn: &str, account: &str, region: &str) -> Key {
         let name = format!("key policy of {arn}");
         Key {
-            arn: arn.to_string(),
+            arn: arn.into(),
             id: arn.rsplit('/').next().unwrap_or_default().to_string(),
             account: account.to_string(),
             region: region.to_string(),

@@ -103,7 +103,7 @@ pub struct Encryption {
     pub algorithm: SseAlgorithm,
     /// The key as configured (ARN, id or alias); `None` with SSE-KMS means `aws/s3`. On a stored
     /// object, the key ARN it was encrypted under.
-    pub kms_key: Option<String>,
+    pub kms_key: Option<Arc<str>>,
     pub bucket_key: bool,
 }
 
@@ -323,7 +323,7 @@ impl KeyState {
 /// A KMS key.
 #[derive(Debug, Clone)]
 pub struct Key {
-    pub arn: String,
+    pub arn: Arc<str>,
     pub id: String,
     pub account: String,
     pub region: String,
@@ -408,8 +408,8 @@ pub struct World {
 pub(crate) struct NameIndex {
     /// `account/role-name` -> role ARN.
     roles: rustc_hash::FxHashMap<String, String>,
-    /// `account/region/key/ID` and `account/region/alias/NAME` -> key ARN.
-    keys: rustc_hash::FxHashMap<String, String>,
+    /// (account, Region, `key/ID` or `alias/NAME`) -> key ARN.
+    keys: indexmap::IndexMap<KeyName, String, rustc_hash::FxBuildHasher>,
     /// Access point alias -> access point ARN.
     access_point_aliases: rustc_hash::FxHashMap<String, String>,
 }
@@ -417,10 +417,6 @@ pub(crate) struct NameIndex {
 impl NameIndex {
     fn role_name(account: &str, name: &str) -> String {
         [account, "/", name].concat()
-    }
-
-    fn key_name(account: &str, region: &str, name: &str) -> String {
-        [account, "/", region, "/", name].concat()
     }
 
     pub(crate) fn add_principal(&mut self, principal: &Principal) {
@@ -437,9 +433,12 @@ impl NameIndex {
         let names =
             std::iter::once(["key/", key.id.as_str()].concat()).chain(key.aliases.iter().cloned());
         for name in names {
-            self.keys
-                .entry(Self::key_name(&key.account, &key.region, &name))
-                .or_insert_with(|| key.arn.clone());
+            let name = KeyName {
+                account: key.account.clone(),
+                region: key.region.clone(),
+                name,
+            };
+            self.keys.entry(name).or_insert_with(|| key.arn.to_string());
         }
     }
 
@@ -457,8 +456,35 @@ impl NameIndex {
     /// `name` is `key/ID` or `alias/NAME`.
     fn key(&self, account: &str, region: &str, name: &str) -> Option<&str> {
         self.keys
-            .get(&Self::key_name(account, region, name))
+            .get(&KeyNameRef {
+                account,
+                region,
+                name,
+            })
             .map(String::as_str)
+    }
+}
+
+/// A key's name in its account and Region, as [`NameIndex`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct KeyName {
+    account: String,
+    region: String,
+    name: String,
+}
+
+/// A [`KeyName`] borrowed from a request, so that a lookup builds no string. Its derived hash
+/// is the owned name's: a `&str` hashes as the `String` it is equal to, field by field.
+#[derive(Hash)]
+struct KeyNameRef<'a> {
+    account: &'a str,
+    region: &'a str,
+    name: &'a str,
+}
+
+impl indexmap::Equivalent<KeyName> for KeyNameRef<'_> {
+    fn equivalent(&self, key: &KeyName) -> bool {
+        self.account == key.account && self.region == key.region && self.name == key.name
     }
 }
 
@@ -594,25 +620,26 @@ impl World {
 
     /// The ARN of the account's `aws/s3` key in `region`: the declared key, or the placeholder
     /// ARN [`World::ensure_aws_s3_key`] creates it under.
-    pub fn aws_s3_key_arn(&self, account: &str, region: &str) -> String {
+    pub fn aws_s3_key_arn(&self, account: &str, region: &str) -> Arc<str> {
         self.declared_aws_s3_key(account, region)
             .map(|k| k.arn.clone())
             .unwrap_or_else(|| {
-                format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}")
+                format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}").into()
             })
     }
 
     /// Returns the ARN of the account's `aws/s3` key in `region`, creating the key with its
     /// fixed AWS policy when the world does not have it: AWS creates it when S3 first needs it.
-    pub fn ensure_aws_s3_key(&mut self, account: &str, region: &str) -> String {
+    pub fn ensure_aws_s3_key(&mut self, account: &str, region: &str) -> Arc<str> {
         if let Some(k) = self.declared_aws_s3_key(account, region) {
             return k.arn.clone();
         }
         let arn = format!("arn:aws:kms:{region}:{account}:key/{IMPLICIT_AWS_S3_KEY_ID}");
         let key = Key::aws_s3(&arn, account, region);
+        let shared = key.arn.clone();
         self.names.add_key(&key);
-        self.keys.insert(arn.clone(), key);
-        arn
+        self.keys.insert(arn, key);
+        shared
     }
 
     /// An access point by its ARN or alias.

@@ -216,7 +216,7 @@ impl Loader {
         let bucket_key = self.r.opt_bool(obj, path, "bucket_key").unwrap_or(false);
         Some(Encryption {
             algorithm,
-            kms_key,
+            kms_key: kms_key.map(Into::into),
             bucket_key,
         })
     }

@@ -5,6 +5,8 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html ; Part B 6.6 and
 //! decisions A1-A3.
 
+use std::sync::Arc;
+
 use super::headers::{Headers, KMS_KEY_ID};
 use crate::engine::{Caller, ContextValue};
 use crate::services::error::{ClientError, ErrorCode};
@@ -77,7 +79,7 @@ pub fn plan(
         Some(v) => v.eq_ignore_ascii_case("true"),
         None => bucket.default_encryption.bucket_key,
     };
-    let kms = |algorithm: SseAlgorithm, arn: String, named_key: bool, why: String| Plan {
+    let kms = |algorithm: SseAlgorithm, arn: Arc<str>, named_key: bool, why: String| Plan {
         encryption: Encryption {
             algorithm,
             kms_key: Some(arn),
@@ -96,7 +98,7 @@ pub fn plan(
             Some(reference) => {
                 let arn = kms::resolve(world, reference, requester, &bucket.region)?;
                 let why = why(&|| {
-                    if arn == reference {
+                    if *arn == *reference {
                         format!("the request names the key {arn}")
                     } else {
                         format!("S3 resolved {reference} in the requester's account {requester} to {arn} (decision A1) before evaluating the bucket policy")
