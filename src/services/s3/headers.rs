@@ -101,7 +101,9 @@ const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The position of a known header in [`KNOWN_HEADERS`] (a `match` compiles to a comparison
-/// of lengths, then of a few bytes).
+/// of lengths, then of a few bytes). Inlined, so that a lookup of a constant name is folded
+/// to its slot.
+#[inline(always)]
 fn slot(name: &str) -> Option<usize> {
     Some(match name {
         "x-amz-acl" => 0,
@@ -153,19 +155,15 @@ impl<'a> Headers<'a> {
         let mut slots = [None; KNOWN_HEADERS.len()];
         let mut lower = [0u8; 64];
         for (name, value) in pairs {
-            // Names are usually written in lower case already: only the others are copied
-            // and lowered.
-            let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-                let Some(buffer) = lower.get_mut(..name.len()) else {
-                    continue;
-                };
+            // Names are usually written in lower case already: only a name that is not found
+            // as written is copied, lowered and looked up again.
+            let found = slot(name).or_else(|| {
+                let buffer = lower.get_mut(..name.len())?;
                 buffer.copy_from_slice(name.as_bytes());
                 buffer.make_ascii_lowercase();
-                std::str::from_utf8(buffer).unwrap_or_default()
-            } else {
-                name.as_str()
-            };
-            if let Some(i) = slot(name) {
+                slot(std::str::from_utf8(buffer).ok()?)
+            });
+            if let Some(i) = found {
                 slots[i].get_or_insert(value.as_str());
             }
         }
@@ -173,6 +171,7 @@ impl<'a> Headers<'a> {
     }
 
     /// A header's value; `name` is one of [`KNOWN_HEADERS`], in lower case.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.slots[slot(name)?]
     }
