@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::policy::keys::{key_hash, same_key as eq_ignore_case};
+use crate::policy::keys::{key_hash, same_key as eq_ignore_case, KnownKey};
 use crate::policy::variables::VariableSource;
 
 /// Condition keys and values of one request. Lookups compare a case-folded hash of the key
@@ -65,6 +65,13 @@ impl Context {
         self.put(key.into(), values, false);
     }
 
+    /// Sets a single-valued key iamsim knows, whose hash was computed when compiling.
+    pub fn set_known(&mut self, key: KnownKey, value: &str) {
+        let mut values = SmallVec::new();
+        values.push(Arc::from(value));
+        self.put_hashed(key.hash, Cow::Borrowed(key.name), values, false);
+    }
+
     /// Sets a multi-valued key (an empty list is present but empty).
     pub fn set_multi(&mut self, key: impl Into<Cow<'static, str>>, values: Vec<String>) {
         let values = values.iter().map(|v| Arc::from(v.as_str())).collect();
@@ -72,7 +79,16 @@ impl Context {
     }
 
     fn put(&mut self, key: Cow<'static, str>, values: SmallVec<[Arc<str>; 1]>, multi: bool) {
-        let hash = key_hash(&key);
+        self.put_hashed(key_hash(&key), key, values, multi);
+    }
+
+    fn put_hashed(
+        &mut self,
+        hash: u64,
+        key: Cow<'static, str>,
+        values: SmallVec<[Arc<str>; 1]>,
+        multi: bool,
+    ) {
         match self.position(hash, &key) {
             Some(i) => {
                 let e = &mut self.entries[i];

@@ -4,32 +4,69 @@
 //! once for each key a request context holds.
 
 /// A hash of a condition key that ignores letter case, as AWS matches keys. Compiled conditions
-/// keep the hash of their key, so a lookup in a request context needs no hashing at all.
+/// keep the hash of their key, so a lookup in a request context needs no hashing at all; the
+/// keys iamsim sets itself are hashed when compiling (see [`folded_hash`]).
 pub fn key_hash(key: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
     if key.is_ascii() {
-        // Eight bytes at a time, each with its 0x20 bit set: an upper-case letter and its
-        // lower-case form become the same byte. Other bytes may meet others this way; that only
-        // makes two keys share a hash, and lookups compare the keys themselves.
-        let bytes = key.as_bytes();
-        let mut words = bytes.chunks_exact(8);
-        for word in words.by_ref() {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            h.write_u64(u64::from_le_bytes(w) | 0x2020_2020_2020_2020);
-        }
-        let mut last = [0u8; 8];
-        for (i, b) in words.remainder().iter().enumerate() {
-            last[i] = *b | 0x20;
-        }
-        h.write_u64(u64::from_le_bytes(last));
-        h.write_usize(bytes.len());
+        folded_hash(key.as_bytes())
     } else {
+        // Folded first, so that a key and its lower-case form hash alike whatever their letters.
         let folded: String = key.chars().flat_map(char::to_lowercase).collect();
-        h.write(folded.as_bytes());
+        folded_hash(folded.as_bytes())
     }
-    h.finish()
+}
+
+/// [`key_hash`] of an ASCII key, usable in constants. Eight bytes at a time, each with its 0x20
+/// bit set: an upper-case letter and its lower-case form become the same byte. Other bytes may
+/// meet others this way; that only makes two keys share a hash, and lookups compare the keys
+/// themselves. Each word is mixed as rustc-hash's `FxHasher` mixes it (add, multiply; rotate at
+/// the end), written out because that hasher cannot run in a constant.
+pub const fn folded_hash(bytes: &[u8]) -> u64 {
+    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    let mut hash: u64 = 0;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_le_bytes([
+            bytes[i],
+            bytes[i + 1],
+            bytes[i + 2],
+            bytes[i + 3],
+            bytes[i + 4],
+            bytes[i + 5],
+            bytes[i + 6],
+            bytes[i + 7],
+        ]);
+        hash = hash.wrapping_add(word | CASE).wrapping_mul(SEED);
+        i += 8;
+    }
+    let mut last: u64 = 0;
+    let mut shift = 0;
+    while i < bytes.len() {
+        last |= ((bytes[i] | 0x20) as u64) << shift;
+        shift += 8;
+        i += 1;
+    }
+    hash = hash.wrapping_add(last).wrapping_mul(SEED);
+    hash = hash.wrapping_add(bytes.len() as u64).wrapping_mul(SEED);
+    hash.rotate_left(26)
+}
+
+/// A condition key iamsim sets itself, hashed when compiling.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownKey {
+    pub name: &'static str,
+    pub hash: u64,
+}
+
+impl KnownKey {
+    /// `name` must be ASCII (every key AWS defines is).
+    pub const fn new(name: &'static str) -> KnownKey {
+        KnownKey {
+            name,
+            hash: folded_hash(name.as_bytes()),
+        }
+    }
 }
 
 /// Whether two key names are the same key (letter case aside). Keys are usually written the
@@ -59,5 +96,30 @@ mod tests {
         assert_eq!(key_hash("aws:SourceIp"), key_hash("AWS:sourceip"));
         assert!(same_key("aws:SourceIp", "AWS:SOURCEIP"));
         assert_ne!(key_hash("aws:SourceIp"), key_hash("aws:SourceVpc"));
+    }
+
+    #[test]
+    fn a_known_key_hashes_as_any_spelling_of_it() {
+        const KEY: KnownKey = KnownKey::new("kms:EncryptionContext:aws:s3:arn");
+        assert_eq!(KEY.hash, key_hash("KMS:encryptioncontext:AWS:S3:ARN"));
+        // Every length up to three words, so that every tail length is folded.
+        let long = "s3:x-amz-server-side-encryption-aws-kms";
+        for end in 0..long.len() {
+            let key = &long[..end];
+            assert_eq!(key_hash(key), key_hash(&key.to_ascii_uppercase()), "{key}");
+            if end > 0 {
+                assert_ne!(key_hash(key), key_hash(&long[..end - 1]), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_non_ascii_key_hashes_as_its_lower_case_form() {
+        // The Kelvin sign lowers to an ASCII `k`: both spellings are the same key.
+        assert!(same_key("\u{212A}ms:ViaService", "kms:ViaService"));
+        assert_eq!(
+            key_hash("\u{212A}ms:ViaService"),
+            key_hash("kms:ViaService")
+        );
     }
 }

@@ -12,6 +12,7 @@ use super::messages::KMS_DECRYPT_DENIED;
 use super::outcome::{Step, StepKind, StepOutcome};
 use super::step::{authorize, rejected, AuthStep};
 use crate::engine::Caller;
+use crate::policy::keys::KnownKey;
 use crate::world::{BaseRequest, Key, KeyState, World};
 
 /// Keys S3's own request to KMS cannot carry: it comes from S3's network, not the client's.
@@ -152,7 +153,8 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
             region: Some(&key.region),
         },
     );
-    ctx.set("kms:EncryptionContext:aws:s3:arn", request.context_arn);
+    const OBJECT_ARN: KnownKey = KnownKey::new("kms:EncryptionContext:aws:s3:arn");
+    ctx.set_known(OBJECT_ARN, request.context_arn);
     if !request.extra_context.is_empty() {
         let mut keys = vec!["aws:s3:arn".to_string()];
         for (k, v) in request.extra_context {

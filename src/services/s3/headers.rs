@@ -2,32 +2,52 @@
 
 use base64::Engine;
 
+use crate::policy::keys::KnownKey;
 use crate::services::error::{ClientError, ErrorCode};
 
-/// Request headers S3 turns into condition keys of the same name under `s3:`.
+/// Request headers S3 turns into condition keys of the same name under `s3:` (the keys hashed
+/// when compiling: every S3 authorization sets those its request carries).
 /// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
-pub const HEADER_KEYS: [(&str, &str); 13] = [
-    ("x-amz-acl", "s3:x-amz-acl"),
-    ("x-amz-grant-read", "s3:x-amz-grant-read"),
-    ("x-amz-grant-write", "s3:x-amz-grant-write"),
-    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
-    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
-    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
-    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+pub const HEADER_KEYS: [(&str, KnownKey); 13] = [
+    ("x-amz-acl", KnownKey::new("s3:x-amz-acl")),
+    ("x-amz-grant-read", KnownKey::new("s3:x-amz-grant-read")),
+    ("x-amz-grant-write", KnownKey::new("s3:x-amz-grant-write")),
+    (
+        "x-amz-grant-read-acp",
+        KnownKey::new("s3:x-amz-grant-read-acp"),
+    ),
+    (
+        "x-amz-grant-write-acp",
+        KnownKey::new("s3:x-amz-grant-write-acp"),
+    ),
+    (
+        "x-amz-grant-full-control",
+        KnownKey::new("s3:x-amz-grant-full-control"),
+    ),
+    (
+        "x-amz-storage-class",
+        KnownKey::new("s3:x-amz-storage-class"),
+    ),
     (
         "x-amz-server-side-encryption",
-        "s3:x-amz-server-side-encryption",
+        KnownKey::new("s3:x-amz-server-side-encryption"),
     ),
-    (KMS_KEY_ID, "s3:x-amz-server-side-encryption-aws-kms-key-id"),
-    ("x-amz-copy-source", "s3:x-amz-copy-source"),
-    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    (
+        KMS_KEY_ID,
+        KnownKey::new("s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    ),
+    ("x-amz-copy-source", KnownKey::new("s3:x-amz-copy-source")),
+    (
+        "x-amz-metadata-directive",
+        KnownKey::new("s3:x-amz-metadata-directive"),
+    ),
     (
         "x-amz-website-redirect-location",
-        "s3:x-amz-website-redirect-location",
+        KnownKey::new("s3:x-amz-website-redirect-location"),
     ),
     (
         "x-amz-server-side-encryption-customer-algorithm",
-        "s3:x-amz-server-side-encryption-customer-algorithm",
+        KnownKey::new("s3:x-amz-server-side-encryption-customer-algorithm"),
     ),
 ];
 
@@ -178,9 +198,7 @@ impl<'a> Headers<'a> {
 
     /// The headers S3 turns into condition keys, in the order of [`HEADER_KEYS`]: each
     /// header's name, its condition key and its value.
-    pub fn condition_keys(
-        &self,
-    ) -> impl Iterator<Item = (&'static str, &'static str, &'a str)> + '_ {
+    pub fn condition_keys(&self) -> impl Iterator<Item = (&'static str, KnownKey, &'a str)> + '_ {
         HEADER_KEYS
             .iter()
             .zip(HEADER_KEY_SLOTS)

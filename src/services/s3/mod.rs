@@ -119,7 +119,7 @@ fn s3_context(
             Some(arn) if name == KMS_KEY_ID => arn,
             _ => v,
         };
-        ctx.set(key, value);
+        ctx.set_known(key, value);
     }
     if r.headers.has_tags() {
         let tags = r.headers.tags();
