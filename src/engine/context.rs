@@ -67,8 +67,13 @@ impl Context {
 
     /// Sets a single-valued key iamsim knows, whose hash was computed when compiling.
     pub fn set_known(&mut self, key: KnownKey, value: &str) {
+        self.set_known_shared(key, Arc::from(value));
+    }
+
+    /// [`Context::set_known`] with a value the caller already shares (an ARN a request names).
+    pub fn set_known_shared(&mut self, key: KnownKey, value: Arc<str>) {
         let mut values = SmallVec::new();
-        values.push(Arc::from(value));
+        values.push(value);
         self.put_hashed(key.hash, Cow::Borrowed(key.name), values, false);
     }
 

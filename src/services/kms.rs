@@ -108,7 +108,7 @@ pub struct KmsRequest<'a> {
     /// The bucket's Region: `kms:ViaService` is `s3.<region>.amazonaws.com`.
     pub region: &'a str,
     /// `aws:s3:arn` of the encryption context: the object ARN, or the bucket ARN with a Bucket Key.
-    pub context_arn: &'a str,
+    pub context_arn: &'a std::sync::Arc<str>,
     /// Further encryption-context pairs from `x-amz-server-side-encryption-context`.
     pub extra_context: &'a [(String, String)],
     /// Built only when explaining.
@@ -154,7 +154,7 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
         },
     );
     const OBJECT_ARN: KnownKey = KnownKey::new("kms:EncryptionContext:aws:s3:arn");
-    ctx.set_known(OBJECT_ARN, request.context_arn);
+    ctx.set_known_shared(OBJECT_ARN, request.context_arn.clone());
     if !request.extra_context.is_empty() {
         let mut keys = vec!["aws:s3:arn".to_string()];
         for (k, v) in request.extra_context {

@@ -304,10 +304,10 @@ fn read_source(
     }
     if object.encryption.is_kms() {
         let key_arn = object.encryption.kms_key.as_deref().unwrap_or_default();
-        let context_arn = if object.encryption.bucket_key {
-            source.arn()
+        let context_arn: std::sync::Arc<str> = if object.encryption.bucket_key {
+            source.arn().into()
         } else {
-            source_arn.to_string()
+            source_arn.into()
         };
         let title = || format!("KMS: the role decrypts the source version with {key_arn}");
         let step = kms::request(
@@ -434,7 +434,7 @@ fn write_replica(
         bucket: destination,
         resource: &destination_arn,
         headers: &headers,
-        resolved_key_id: encryption.kms_key.as_deref(),
+        resolved_key_id: encryption.kms_key.as_ref(),
         existing_tags: &[],
         title: &title,
     };
@@ -491,10 +491,10 @@ fn encrypt_replica(
     let Some(arn) = encryption.kms_key.as_deref() else {
         return Ok(());
     };
-    let context_arn = if encryption.bucket_key {
-        destination.arn()
+    let context_arn: std::sync::Arc<str> = if encryption.bucket_key {
+        destination.arn().into()
     } else {
-        plan.destination_arn().to_string()
+        plan.destination_arn().into()
     };
     let mut operations = vec![operation];
     if encryption.bucket_key {

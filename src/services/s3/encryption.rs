@@ -27,15 +27,20 @@ pub struct Plan {
 impl Plan {
     /// The key ARN of an SSE-KMS plan.
     pub fn kms_key(&self) -> Option<&str> {
+        self.kms_key_arn().map(|arn| &**arn)
+    }
+
+    /// [`Plan::kms_key`], shared.
+    pub fn kms_key_arn(&self) -> Option<&Arc<str>> {
         self.encryption
             .kms_key
-            .as_deref()
+            .as_ref()
             .filter(|_| self.encryption.is_kms())
     }
 
     /// The key-id value the bucket policy sees (decision A1), when the request named a key.
-    pub fn resolved_key_id(&self) -> Option<&str> {
-        self.kms_key().filter(|_| self.named_key)
+    pub fn resolved_key_id(&self) -> Option<&Arc<str>> {
+        self.kms_key_arn().filter(|_| self.named_key)
     }
 }
 

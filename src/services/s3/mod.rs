@@ -61,7 +61,7 @@ pub(super) struct S3Request<'a> {
     pub headers: &'a Headers<'a>,
     /// The key ARN S3 resolved from the key-id header: the value the bucket policy sees
     /// (decision A1).
-    pub resolved_key_id: Option<&'a str>,
+    pub resolved_key_id: Option<&'a std::sync::Arc<str>>,
     /// The object's stored tags (`s3:ExistingObjectTag/*`).
     pub existing_tags: &'a [(String, String)],
     /// Built only when explaining.
@@ -114,12 +114,11 @@ fn s3_context(
             region: Some(&r.bucket.region),
         },
     );
-    for (name, key, v) in r.headers.condition_keys() {
-        let value = match r.resolved_key_id {
-            Some(arn) if name == KMS_KEY_ID => arn,
-            _ => v,
-        };
-        ctx.set_known(key, value);
+    for (name, key, value) in r.headers.condition_keys() {
+        match r.resolved_key_id {
+            Some(arn) if name == KMS_KEY_ID => ctx.set_known_shared(key, arn.clone()),
+            _ => ctx.set_known(key, value),
+        }
     }
     if r.headers.has_tags() {
         let tags = r.headers.tags();

@@ -247,13 +247,13 @@ fn decrypt(
     caller: &Caller,
     bucket: &Bucket,
     object: &StoredObject,
-    resource: &str,
+    resource: &std::sync::Arc<str>,
 ) -> Step {
     let key_arn = object.encryption.kms_key.as_deref().unwrap_or_default();
-    let context_arn = if object.encryption.bucket_key {
-        bucket.arn()
+    let context_arn: std::sync::Arc<str> = if object.encryption.bucket_key {
+        bucket.arn().into()
     } else {
-        resource.to_string()
+        resource.clone()
     };
     let title = || format!("KMS: S3 decrypts the object's data key with {key_arn}");
     let mut step = kms::request(

@@ -191,10 +191,10 @@ fn data_key(
     key_arn: &str,
     steps: &mut Vec<Step>,
 ) -> bool {
-    // The object's ARN is borrowed: only a Bucket Key's context needs a text of its own.
+    // The object's ARN is shared: only a Bucket Key's context needs a text of its own.
     let bucket_arn;
-    let context_arn: &str = if w.plan.encryption.bucket_key {
-        bucket_arn = w.bucket.arn();
+    let context_arn = if w.plan.encryption.bucket_key {
+        bucket_arn = w.bucket.arn().into();
         &bucket_arn
     } else {
         w.resource
