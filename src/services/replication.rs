@@ -307,7 +307,7 @@ fn read_source(
         let context_arn: std::sync::Arc<str> = if object.encryption.bucket_key {
             source.arn().into()
         } else {
-            source_arn.into()
+            source_arn.clone()
         };
         let title = || format!("KMS: the role decrypts the source version with {key_arn}");
         let step = kms::request(
@@ -494,7 +494,7 @@ fn encrypt_replica(
     let context_arn: std::sync::Arc<str> = if encryption.bucket_key {
         destination.arn().into()
     } else {
-        plan.destination_arn().into()
+        plan.destination_arn()
     };
     let mut operations = vec![operation];
     if encryption.bucket_key {
