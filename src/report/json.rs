@@ -14,7 +14,7 @@ use crate::engine::{Outcome, StatementRef};
 use crate::policy::model::Effect;
 use crate::policy::PolicyType;
 use crate::scenario::{CheckResult, ExpectationStatus};
-use crate::services::{CallOutcome, ClientError, Step};
+use crate::services::{CallOutcome, ClientError, DecidedBy, Step};
 
 /// How the JSON names a policy type.
 pub fn policy_type_name(t: PolicyType) -> &'static str {
@@ -58,11 +58,11 @@ struct ErrorOut<'a> {
 }
 
 /// A list of statements, serialized straight from the results.
-struct Statements<'a>(&'a [StatementRef]);
+struct Statements<'a>(DecidedBy<'a>);
 
 impl Serialize for Statements<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(StatementOut::from))
+        serializer.collect_seq(self.0.iter().map(|r| StatementOut::from(*r)))
     }
 }
 
@@ -106,7 +106,7 @@ impl<'a> From<&'a Step> for StepOut<'a> {
             allowed: s.outcome.passed(),
             denial: denial.and_then(|d| d.outcome().denial_name()),
             layer: denial.map(|d| d.layer().layer_name()),
-            decided_by: Statements(s.outcome.statements()),
+            decided_by: Statements(s.outcome.statements().iter().collect()),
             message: s.outcome.message(),
             error: error(s.outcome.error()),
         }
@@ -399,7 +399,7 @@ fn emit_statement(out: &mut Vec<u8>, r: &StatementRef) {
     out.push(b'}');
 }
 
-fn emit_statements(out: &mut Vec<u8>, list: &[StatementRef], cache: &mut StatementCache) {
+fn emit_statements(out: &mut Vec<u8>, list: &[&StatementRef], cache: &mut StatementCache) {
     out.push(b'[');
     for (i, r) in list.iter().enumerate() {
         if i > 0 {
@@ -440,7 +440,7 @@ fn emit_step(out: &mut Vec<u8>, step: &Step, cache: &mut StatementCache) {
         emit_str(out, layer);
     }
     out.extend_from_slice(b",\"decided_by\":");
-    emit_statements(out, s.decided_by.0, cache);
+    emit_statements(out, &s.decided_by.0, cache);
     if let Some(m) = s.message {
         out.extend_from_slice(b",\"message\":");
         emit_str(out, m);
@@ -470,7 +470,7 @@ fn emit_check(out: &mut Vec<u8>, c: &CheckResult, cache: &mut StatementCache) {
         emit_str(out, layer);
     }
     out.extend_from_slice(b",\"decided_by\":");
-    emit_statements(out, o.decided_by.0, cache);
+    emit_statements(out, &o.decided_by.0, cache);
     if let Some(step) = o.failed_step {
         out.extend_from_slice(b",\"failed_step\":");
         emit_str(out, step);

@@ -16,7 +16,7 @@ use crate::services::{Answer, Step, StepOutcome};
 pub fn outcome(c: &CheckResult) -> String {
     let o = &c.outcome;
     let mut s = match &o.answer {
-        Answer::Allowed { .. } => return "allowed".to_string(),
+        Answer::Allowed => return "allowed".to_string(),
         Answer::Failed { error, .. } => format!("failed: {}", error.code),
         Answer::Denied { .. } => match o.outcome().and_then(|x| x.denial_name()) {
             Some(kind) => format!("denied ({kind})"),
@@ -29,7 +29,7 @@ pub fn outcome(c: &CheckResult) -> String {
         }
     }
     if !o.decided_by().is_empty() {
-        let labels: Vec<String> = o.decided_by().iter().map(StatementRef::label).collect();
+        let labels: Vec<String> = o.decided_by().iter().map(|r| r.label()).collect();
         write!(s, " by {}", labels.join(", ")).ok();
     } else if let Some(d) = o.denial() {
         write!(s, ": {}", denial_summary(d)).ok();

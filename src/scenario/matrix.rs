@@ -281,8 +281,8 @@ fn verdict_of_call(o: Option<&CallOutcome>) -> Verdict {
     }
 }
 
-fn labels(refs: &[crate::engine::StatementRef]) -> Vec<String> {
-    refs.iter()
+fn labels<'r>(refs: impl IntoIterator<Item = &'r crate::engine::StatementRef>) -> Vec<String> {
+    refs.into_iter()
         .map(|r| format!("{} ({})", r.label(), r.policy))
         .collect()
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 
 use super::{Check, CheckKind, Expectation, Scenario};
-use crate::engine::{Caller, CallerKind, StatementRef};
+use crate::engine::{Caller, CallerKind};
 use crate::services::messages::where_the_fix_belongs;
 use crate::services::{
     assume_role_with, authorize_with, call_with, AssumeRoleRequest, Authorization, CallOutcome,
@@ -352,7 +352,7 @@ fn compare(e: &Expectation, r: &CallOutcome) -> ExpectationStatus {
     }
     if let Some(want) = &e.decided_by {
         let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
-        let got_labels: Vec<String> = r.decided_by().iter().map(StatementRef::label).collect();
+        let got_labels: Vec<String> = r.decided_by().iter().map(|r| r.label()).collect();
         let got: BTreeSet<&str> = got_labels.iter().map(String::as_str).collect();
         if want != got {
             unmet.push(format!("expected decided_by {want:?}, got {got:?}"));

@@ -43,7 +43,7 @@ mod step;
 pub mod sts;
 
 pub use error::{ClientError, ErrorCode};
-pub use outcome::{Answer, CallOutcome, Step, StepKind, StepOutcome};
+pub use outcome::{Answer, CallOutcome, DecidedBy, Step, StepKind, StepOutcome};
 pub use request::{Authorization, Call, CallRequest, RequestOptions};
 pub use sts::{AssumeRoleRequest, RoleParameters, StsCall};
 

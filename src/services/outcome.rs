@@ -139,20 +139,21 @@ impl Step {
 /// The call's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// Every step went through; the statements that allowed them, each once (for a one-step
-    /// outcome, see [`CallOutcome::decided_by`]).
-    Allowed { by: Vec<StatementRef> },
+    /// Every step went through ([`CallOutcome::decided_by`] names the statements that allowed
+    /// them).
+    Allowed,
     /// The policies denied step `step`; the client receives `error`.
     Denied { step: usize, error: ClientError },
     /// The call failed for a reason that is not a policy decision: at step `step`, or outside
-    /// any step (a bucket that does not exist, an object replication passes over). `by` holds,
-    /// for a failure outside any step, the statements that allowed the steps before it.
+    /// any step (a bucket that does not exist, an object replication passes over).
     Failed {
         step: Option<usize>,
         error: ClientError,
-        by: Vec<StatementRef>,
     },
 }
+
+/// The statements that decided an answer, borrowed from its steps (most answers name a few).
+pub type DecidedBy<'a> = smallvec::SmallVec<[&'a StatementRef; 4]>;
 
 /// Everything a request came to.
 #[derive(Debug, Clone)]
@@ -181,33 +182,15 @@ impl CallOutcome {
                     _ => Answer::Failed {
                         step: Some(i),
                         error: error.unwrap_or_else(ClientError::access_denied),
-                        by: Vec::new(),
                     },
                 }
             }
-            None => {
-                // A one-step outcome's deciding statements are its step's: `decided_by` reads
-                // them there rather than from a copy.
-                let by = if steps.len() == 1 {
-                    Vec::new()
-                } else {
-                    let mut by: Vec<StatementRef> = Vec::new();
-                    for r in steps.iter().flat_map(|s| s.outcome.statements()) {
-                        if !by.contains(r) {
-                            by.push(r.clone());
-                        }
-                    }
-                    by
-                };
-                match call_error {
-                    Some(error) => Answer::Failed {
-                        step: None,
-                        error,
-                        by,
-                    },
-                    None => Answer::Allowed { by },
-                }
-            }
+            // The deciding statements are read from the steps when asked for (`decided_by`):
+            // most outcomes are never asked, or asked once.
+            None => match call_error {
+                Some(error) => Answer::Failed { step: None, error },
+                None => Answer::Allowed,
+            },
         };
         CallOutcome {
             steps,
@@ -217,7 +200,7 @@ impl CallOutcome {
     }
 
     pub fn is_allowed(&self) -> bool {
-        matches!(self.answer, Answer::Allowed { .. })
+        matches!(self.answer, Answer::Allowed)
     }
 
     /// The step that failed the call, when one did.
@@ -225,7 +208,7 @@ impl CallOutcome {
         match self.answer {
             Answer::Denied { step, .. } => self.steps.get(step),
             Answer::Failed { step, .. } => step.and_then(|s| self.steps.get(s)),
-            Answer::Allowed { .. } => None,
+            Answer::Allowed => None,
         }
     }
 
@@ -233,7 +216,7 @@ impl CallOutcome {
     /// policy decision.
     pub fn outcome(&self) -> Option<Outcome> {
         match &self.answer {
-            Answer::Allowed { .. } => Some(Outcome::Allowed),
+            Answer::Allowed => Some(Outcome::Allowed),
             Answer::Denied { .. } => self
                 .failed_step()
                 .and_then(|s| s.outcome.denial())
@@ -250,14 +233,25 @@ impl CallOutcome {
         }
     }
 
-    /// The statements that decided the answer.
-    pub fn decided_by(&self) -> &[StatementRef] {
+    /// The statements that decided the answer: those of the failed step; else, those that
+    /// allowed the steps, each once (for a failure outside any step, the steps before it).
+    pub fn decided_by(&self) -> DecidedBy<'_> {
         match (&self.answer, self.steps.as_slice()) {
-            (Answer::Allowed { .. } | Answer::Failed { step: None, .. }, [only]) => {
-                only.outcome.statements()
+            (Answer::Allowed | Answer::Failed { step: None, .. }, [only]) => {
+                only.outcome.statements().iter().collect()
             }
-            (Answer::Allowed { by } | Answer::Failed { step: None, by, .. }, _) => by,
-            _ => self.failed_step().map_or(&[], |s| s.outcome.statements()),
+            (Answer::Allowed | Answer::Failed { step: None, .. }, steps) => {
+                let mut by = DecidedBy::new();
+                for r in steps.iter().flat_map(|s| s.outcome.statements()) {
+                    if !by.contains(&r) {
+                        by.push(r);
+                    }
+                }
+                by
+            }
+            _ => self
+                .failed_step()
+                .map_or_else(DecidedBy::new, |s| s.outcome.statements().iter().collect()),
         }
     }
 
@@ -269,7 +263,7 @@ impl CallOutcome {
     /// What the client receives; `None` when allowed.
     pub fn error(&self) -> Option<&ClientError> {
         match &self.answer {
-            Answer::Allowed { .. } => None,
+            Answer::Allowed => None,
             Answer::Denied { error, .. } | Answer::Failed { error, .. } => Some(error),
         }
     }

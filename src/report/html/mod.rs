@@ -182,7 +182,7 @@ fn expectation_badge(e: &ExpectationStatus) -> (&'static str, &'static str) {
 /// The word and style of a check's answer.
 fn result_badge(c: &CheckResult) -> (&'static str, String) {
     match &c.outcome.answer {
-        Answer::Allowed { .. } => ("allowed", "ALLOWED".to_string()),
+        Answer::Allowed => ("allowed", "ALLOWED".to_string()),
         Answer::Denied { .. } => (
             "denied",
             match c.outcome.outcome().and_then(|o| o.denial_name()) {

@@ -7,7 +7,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html ;
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html
 
-use super::headers::{Headers, GRANT_HEADERS};
+use super::headers::Headers;
 use super::{object_arn, s3_steps, S3Request, Stored};
 use crate::engine::Caller;
 use crate::services::env::Env;
@@ -28,10 +28,7 @@ pub(super) fn requested(
     headers: &Headers<'_>,
 ) -> Result<Option<Acl>, ClientError> {
     let canned = headers.get("x-amz-acl");
-    let granted: Vec<(&str, &str)> = GRANT_HEADERS
-        .iter()
-        .filter_map(|h| headers.get(h).map(|v| (*h, v)))
-        .collect();
+    let granted: Vec<(&str, &str)> = headers.grants().collect();
     if canned.is_some() && !granted.is_empty() {
         // AWS documents that a request uses one or the other, not the error code.
         return Err(ClientError::new(

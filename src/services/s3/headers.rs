@@ -207,6 +207,24 @@ impl<'a> Headers<'a> {
             })
     }
 
+    /// The grant headers the request carries, in the order of [`GRANT_HEADERS`]: each header's
+    /// name and value.
+    pub fn grants(&self) -> impl Iterator<Item = (&'static str, &'a str)> + '_ {
+        const SLOTS: [usize; GRANT_HEADERS.len()] = {
+            let mut slots = [0; GRANT_HEADERS.len()];
+            let mut i = 0;
+            while i < GRANT_HEADERS.len() {
+                slots[i] = known_slot(GRANT_HEADERS[i]);
+                i += 1;
+            }
+            slots
+        };
+        GRANT_HEADERS
+            .iter()
+            .zip(SLOTS)
+            .filter_map(|(&name, slot)| Some((name, self.slots.get(slot).copied().flatten()?)))
+    }
+
     /// Whether the request sets tags (`x-amz-tagging`).
     pub fn has_tags(&self) -> bool {
         self.get("x-amz-tagging").is_some()
