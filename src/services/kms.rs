@@ -10,10 +10,11 @@ use super::env::Env;
 use super::error::{ClientError, ErrorCode};
 use super::messages::KMS_DECRYPT_DENIED;
 use super::outcome::{Step, StepKind, StepOutcome};
-use super::step::{authorize, rejected, AuthStep};
+use super::step::{authorize_on, rejected, AuthStep};
 use crate::engine::Caller;
+use crate::policy::arn::split_arn;
 use crate::policy::keys::KnownKey;
-use crate::world::{BaseRequest, Key, KeyState, World};
+use crate::world::{BaseRequest, Key, KeyState, ResourceSide, World};
 
 /// Keys S3's own request to KMS cannot carry: it comes from S3's network, not the client's.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip
@@ -175,7 +176,8 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
         )
     });
     let session_policy = env.options.session_policy;
-    let mut step = authorize(
+    // The key is found already: its resource side is its own, without a second lookup.
+    let mut step = authorize_on(
         world,
         env,
         AuthStep {
@@ -191,6 +193,8 @@ pub fn request(world: &World, env: &mut Env<'_>, request: KmsRequest<'_>) -> Ste
             endpoint: None,
             notes,
         },
+        ResourceSide::of_key(key),
+        split_arn(&key.arn),
     );
     if let (StepOutcome::Allowed { by }, Some(error)) = (&step.outcome, state_error(key)) {
         step.outcome = StepOutcome::Unavailable {

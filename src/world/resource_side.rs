@@ -1,7 +1,9 @@
 //! The resource side of a request as the world knows it (the resource's account, its policy,
 //! the rules it follows, grants and ACLs), and the whole set of policies that apply.
 
-use super::{public_access, AccessPoint, CallerKind, Endpoint, KeyManager, ObjectOwnership, World};
+use super::{
+    public_access, AccessPoint, CallerKind, Endpoint, Key, KeyManager, ObjectOwnership, World,
+};
 use crate::engine::{Caller, Grant, PolicySet, ResourceRules};
 use crate::policy::arn::{split_arn, ArnFields};
 use crate::policy::model::Policy;
@@ -48,6 +50,22 @@ pub struct ResourceSide<'w> {
     pub bucket_acl: Option<&'w Policy>,
     /// What the world decided about the resource side, for explanations.
     pub notes: Vec<String>,
+}
+
+impl<'w> ResourceSide<'w> {
+    /// The resource side of a request on a KMS key the world has: its key policy and grants.
+    pub fn of_key(key: &'w Key) -> ResourceSide<'w> {
+        ResourceSide {
+            account: Some(&key.account),
+            policy: Some(&key.policy),
+            rules: ResourceRules::KmsKey,
+            grants: &key.grants,
+            aws_managed_key: key.manager == KeyManager::Aws,
+            acl: None,
+            bucket_acl: None,
+            notes: Vec::new(),
+        }
+    }
 }
 
 impl World {
@@ -109,14 +127,11 @@ impl World {
                     None => side.rules = ResourceRules::S3 { allows_apply: true },
                 }
             }
-            "kms" => {
-                side.rules = ResourceRules::KmsKey;
-                if let Some(k) = self.key(resource) {
-                    side.policy = Some(&k.policy);
-                    side.grants = &k.grants;
-                    side.aws_managed_key = k.manager == KeyManager::Aws;
-                }
-            }
+            "kms" => match self.key(resource) {
+                // The key's account is its ARN's.
+                Some(k) => side = ResourceSide::of_key(k),
+                None => side.rules = ResourceRules::KmsKey,
+            },
             "iam" if is_trust_action(action) => {
                 side.rules = ResourceRules::RoleTrust;
                 side.policy = self

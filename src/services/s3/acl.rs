@@ -8,7 +8,7 @@
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html
 
 use super::headers::Headers;
-use super::{object_arn, s3_steps, S3Request, Stored};
+use super::{object_arn, s3_steps, S3Request};
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
@@ -19,7 +19,7 @@ use crate::world::acl::{
     is_canonical_id, parse_grant_header, Acl, AclGrant, Grantee, HeaderGrantee, Permission,
     CANNED_ACLS,
 };
-use crate::world::{Bucket, ObjectOwnership, World};
+use crate::world::{Bucket, ObjectOwnership, StoredObject, World};
 
 /// The ACL a request sets, if any; an error for one S3 refuses before authorizing.
 pub(super) fn requested(
@@ -153,7 +153,7 @@ pub(super) fn put_object_acl(
     headers: &Headers<'_>,
     caller: &Caller,
     steps: &mut Vec<Step>,
-) -> Result<Option<Stored>, ClientError> {
+) -> Result<Option<StoredObject>, ClientError> {
     let Some(bucket) = world.bucket(request.bucket) else {
         return Err(ClientError::new(
             ErrorCode::NoSuchBucket,
@@ -224,8 +224,5 @@ pub(super) fn put_object_acl(
         )
     });
     object.set_acl(&bucket.name, acl);
-    Ok(Some(Stored {
-        bucket: bucket.name.clone(),
-        object,
-    }))
+    Ok(Some(object))
 }

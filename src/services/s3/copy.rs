@@ -6,13 +6,13 @@
 use super::headers::Headers;
 use super::read::{read, Read, Reading};
 use super::write::write;
-use super::Stored;
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
 use crate::services::outcome::Step;
 use crate::services::request::CallRequest;
 use crate::world::access_point::split_access_point_arn;
+use crate::world::StoredObject;
 use crate::world::World;
 
 /// The source of a copy, from `x-amz-copy-source`: `bucket/key`, or an object through an
@@ -74,7 +74,7 @@ pub(super) fn copy(
     headers: &Headers<'_>,
     caller: &Caller,
     steps: &mut Vec<Step>,
-) -> Result<Option<Stored>, ClientError> {
+) -> Result<Option<StoredObject>, ClientError> {
     let source = source(world, headers)?;
     // The source is read through its own access point, if any; the write goes through the
     // request's.

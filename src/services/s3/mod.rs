@@ -23,7 +23,7 @@ use super::outcome::{CallOutcome, Step, StepKind, StepOutcome};
 use super::request::{Call, CallRequest};
 use super::step::{authorize, AuthStep};
 use crate::engine::{Caller, CallerKind};
-use crate::world::{AccessPoint, BaseRequest, Bucket, StoredObject, World};
+use crate::world::{AccessPoint, BaseRequest, Bucket, World};
 
 /// The caller of a request that carries no credentials.
 static ANONYMOUS: Caller = Caller {
@@ -32,12 +32,6 @@ static ANONYMOUS: Caller = Caller {
     account: None,
     has_boundary: false,
 };
-
-/// An object a call writes, once every step has gone through.
-pub(super) struct Stored {
-    pub bucket: String,
-    pub object: StoredObject,
-}
 
 /// `arn:aws:s3:::bucket/key`, shared by the steps that name it.
 pub(super) fn object_arn(bucket: &str, key: &str) -> std::sync::Arc<str> {
@@ -276,8 +270,9 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
         Err(e) => (None, Some(e)),
     };
     let outcome = CallOutcome::new(steps, error, std::mem::take(&mut env.notes));
-    if let Some(Stored { bucket, object }) = stored.filter(|_| outcome.is_allowed()) {
-        if let Some(b) = world.bucket_mut(&bucket) {
+    // A write stores into the bucket the request names (after any access point).
+    if let Some(object) = stored.filter(|_| outcome.is_allowed()) {
+        if let Some(b) = world.bucket_mut(request.bucket) {
             b.store(object);
         }
     }

@@ -5,7 +5,7 @@
 use super::acl;
 use super::encryption::{self, Plan};
 use super::headers::Headers;
-use super::{object_arn, push, s3_steps, S3Request, Stored};
+use super::{object_arn, push, s3_steps, S3Request};
 use crate::engine::Caller;
 use crate::services::env::Env;
 use crate::services::error::{ClientError, ErrorCode};
@@ -24,7 +24,7 @@ pub(super) fn write(
     headers: &Headers<'_>,
     caller: &Caller,
     steps: &mut Vec<Step>,
-) -> Result<Option<Stored>, ClientError> {
+) -> Result<Option<StoredObject>, ClientError> {
     // The AWS managed key aws/s3 exists once S3 first needs it: create it before the
     // read-only part of the call.
     if let Some(b) = world.bucket(request.bucket) {
@@ -244,7 +244,7 @@ fn authorize_parts(world: &World, env: &mut Env<'_>, w: &Write<'_>, steps: &mut 
 }
 
 /// The object as S3 stores it: who owns it (Part B 6.4), its ACL, encryption and tags.
-fn stored_object(env: &mut Env<'_>, w: &Write<'_>) -> Stored {
+fn stored_object(env: &mut Env<'_>, w: &Write<'_>) -> StoredObject {
     let bucket = w.bucket;
     let writer = w.caller.account.as_deref().unwrap_or(&bucket.account);
     let owner = match bucket.object_ownership {
@@ -269,8 +269,5 @@ fn stored_object(env: &mut Env<'_>, w: &Write<'_>) -> Stored {
     let mut object = StoredObject::new(&bucket.name, w.key, encryption, owner.to_string(), acl);
     object.tags = w.headers.tags();
     object.encryption_context = w.extra_context.to_vec();
-    Stored {
-        bucket: bucket.name.clone(),
-        object,
-    }
+    object
 }
