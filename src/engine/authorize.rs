@@ -743,26 +743,37 @@ impl<'h, 'p> Grants<'h, 'p> {
         hits: &'h Hits<'p>,
     ) -> Self {
         let caller = request.caller;
-        let identity: SmallVec<[&Hit<'_>; 4]> = allows(hits, Layer::Identity).collect();
+        // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
+        let resource_allows_apply = !matches!(
+            set.rules,
+            ResourceRules::S3 {
+                allows_apply: false
+            } | ResourceRules::AccessPointBucket {
+                allows_apply: false
+            }
+        );
+        // One pass over the Allows that apply. Hits stand in the order the layers were scanned
+        // (the resource policy before the ACLs), which the resource-side list keeps.
+        let mut identity: SmallVec<[&Hit<'_>; 4]> = SmallVec::new();
+        let mut resource: SmallVec<[&Hit<'_>; 4]> = SmallVec::new();
+        let (mut boundary_allows, mut session_allows) = (false, false);
+        for h in hits.iter().filter(|h| h.statement.effect == Effect::Allow) {
+            match h.layer {
+                Layer::Identity => identity.push(h),
+                Layer::Boundary => boundary_allows = true,
+                Layer::Session => session_allows = true,
+                Layer::Resource if resource_allows_apply => resource.push(h),
+                Layer::Acl => resource.push(h),
+                _ => {}
+            }
+        }
         let identity_ok = caller.kind == CallerKind::Root || !identity.is_empty();
-        let boundary_ok = set.boundary.is_none() || allows(hits, Layer::Boundary).next().is_some();
+        let boundary_ok = set.boundary.is_none() || boundary_allows;
         let session_ok = match set.session {
-            Some(_) => allows(hits, Layer::Session).next().is_some(),
+            Some(_) => session_allows,
             // A federated-user session always carries a session policy; without one nothing
             // passes.
             None => !matches!(caller.kind, CallerKind::FederatedUser { .. }),
-        };
-        // An object's ACL grants whatever the bucket policy's reach (an ACL never denies).
-        let resource = match set.rules {
-            ResourceRules::S3 {
-                allows_apply: false,
-            }
-            | ResourceRules::AccessPointBucket {
-                allows_apply: false,
-            } => allows(hits, Layer::Acl).collect(),
-            _ => allows(hits, Layer::Resource)
-                .chain(allows(hits, Layer::Acl))
-                .collect(),
         };
         let kms_grants = match set.rules {
             ResourceRules::KmsKey => set

@@ -222,7 +222,8 @@ pub(super) fn run(world: &mut World, env: &mut Env<'_>, request: &CallRequest<'_
     };
     let caller = request.caller.unwrap_or(&ANONYMOUS);
     let headers = Headers::new(request.headers);
-    let mut steps = Vec::new();
+    // Most calls are two to four steps: one allocation for them.
+    let mut steps = Vec::with_capacity(4);
     if let Some(refusal) = expected_owner(world, request, &headers, caller) {
         return CallOutcome::new(vec![refusal], None, std::mem::take(&mut env.notes));
     }
