@@ -114,10 +114,11 @@ pub struct Step {
     pub outcome: StepOutcome,
     /// The assumptions and derivations this step relied on (when explaining).
     pub notes: Vec<String>,
-    /// The request context the step was evaluated with (when explaining).
-    pub context: Option<Context>,
+    /// The request context the step was evaluated with (when explaining). Boxed, as the trace:
+    /// steps are moved several times on their way into an outcome, mostly without either.
+    pub context: Option<Box<Context>>,
     /// Every statement's evaluation (when explaining).
-    pub trace: Option<Trace>,
+    pub trace: Option<Box<Trace>>,
     /// A step whose failure does not fail the call (tags that do not replicate).
     pub optional: bool,
 }

@@ -70,7 +70,7 @@ pub(super) fn authorize_on<'w>(
     let (decision, trace) = if explain {
         let mut t = Trace::default();
         let d = decide(&request, &set, &mut t);
-        (d, Some(t))
+        (d, Some(Box::new(t)))
     } else {
         (decide(&request, &set, &mut NoTrace), None)
     };
@@ -104,7 +104,7 @@ pub(super) fn authorize_on<'w>(
         caller: step.caller.display_arn(),
         outcome,
         notes,
-        context: explain.then_some(step.context),
+        context: explain.then(|| Box::new(step.context)),
         trace,
         optional: false,
     }
