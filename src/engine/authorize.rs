@@ -239,8 +239,40 @@ impl<'r> Action<'r> {
     }
 }
 
+/// The actions the modelled calls request most (S3's and the KMS requests S3 makes), with their
+/// lower-case forms: `known_lowercase` finds one by a `match` (a switch on the length, then a
+/// comparison) rather than lowering it a byte at a time, and every call authorizes several.
+macro_rules! known_actions {
+    ($($name:literal => $lower:literal,)*) => {
+        fn known_lowercase(action: &str) -> Option<&'static str> {
+            match action {
+                $($name => Some($lower),)*
+                _ => None,
+            }
+        }
+
+        #[cfg(test)]
+        const KNOWN_ACTIONS: &[(&str, &str)] = &[$(($name, $lower),)*];
+    };
+}
+
+known_actions! {
+    "s3:PutObject" => "s3:putobject",
+    "s3:GetObject" => "s3:getobject",
+    "s3:GetObjectVersion" => "s3:getobjectversion",
+    "s3:PutObjectAcl" => "s3:putobjectacl",
+    "s3:PutObjectTagging" => "s3:putobjecttagging",
+    "s3:ReplicateObject" => "s3:replicateobject",
+    "kms:GenerateDataKey" => "kms:generatedatakey",
+    "kms:Decrypt" => "kms:decrypt",
+    "kms:Encrypt" => "kms:encrypt",
+}
+
 /// An action in lower case: in `buffer` when it fits (no allocation), else on the heap.
 fn lowercase<'b>(action: &str, buffer: &'b mut [u8; 64], heap: &'b mut String) -> &'b str {
+    if let Some(lower) = known_lowercase(action) {
+        return lower;
+    }
     match buffer.get_mut(..action.len()) {
         Some(part) => {
             part.copy_from_slice(action.as_bytes());
@@ -1131,5 +1163,25 @@ fn explain_missing(missing: PolicyType, same_account: bool) -> String {
             "{scope}: the key policy neither allows the caller nor delegates this action to an account whose IAM policies allow it"
         ),
         _ => format!("{scope}: no resource-based policy allows the caller"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_actions_lower_as_any_action_does() {
+        for (action, lower) in KNOWN_ACTIONS {
+            assert_eq!(*lower, action.to_ascii_lowercase(), "{action}");
+            assert_eq!(known_lowercase(action), Some(*lower), "{action}");
+        }
+        // Other spellings are lowered byte by byte.
+        assert_eq!(known_lowercase("S3:PUTOBJECT"), None);
+        let (mut buffer, mut heap) = ([0u8; 64], String::new());
+        assert_eq!(
+            lowercase("S3:PUTOBJECT", &mut buffer, &mut heap),
+            "s3:putobject"
+        );
     }
 }
