@@ -84,14 +84,28 @@ pub const KNOWN_HEADERS: [&str; 23] = [
 /// The slot in [`KNOWN_HEADERS`] of each header of [`HEADER_KEYS`], in the same order: every S3
 /// authorization reads them all, so the names are looked up once, when compiling.
 const HEADER_KEY_SLOTS: [usize; HEADER_KEYS.len()] = {
-    let mut slots = [0; HEADER_KEYS.len()];
+    let mut names = [""; HEADER_KEYS.len()];
     let mut i = 0;
     while i < HEADER_KEYS.len() {
-        slots[i] = known_slot(HEADER_KEYS[i].0);
+        names[i] = HEADER_KEYS[i].0;
+        i += 1;
+    }
+    known_slots(names)
+};
+
+/// The slot in [`KNOWN_HEADERS`] of each of [`GRANT_HEADERS`], in the same order.
+const GRANT_HEADER_SLOTS: [usize; GRANT_HEADERS.len()] = known_slots(GRANT_HEADERS);
+
+/// The slot of each of `names` in [`KNOWN_HEADERS`], for constants.
+const fn known_slots<const N: usize>(names: [&str; N]) -> [usize; N] {
+    let mut slots = [0; N];
+    let mut i = 0;
+    while i < N {
+        slots[i] = known_slot(names[i]);
         i += 1;
     }
     slots
-};
+}
 
 /// The position of `name` in [`KNOWN_HEADERS`], for constants: a name that is not there stops
 /// the build.
@@ -103,7 +117,7 @@ const fn known_slot(name: &str) -> usize {
         }
         i += 1;
     }
-    panic!("a header of HEADER_KEYS is missing from KNOWN_HEADERS")
+    panic!("a header named in a table of this module is missing from KNOWN_HEADERS")
 }
 
 const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -193,7 +207,12 @@ impl<'a> Headers<'a> {
     /// A header's value; `name` is one of [`KNOWN_HEADERS`], in lower case.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.slots[slot(name)?]
+        self.at(slot(name)?)
+    }
+
+    /// The value of the header in slot `slot` of [`KNOWN_HEADERS`].
+    fn at(&self, slot: usize) -> Option<&'a str> {
+        self.slots.get(slot).copied().flatten()
     }
 
     /// The headers S3 turns into condition keys, in the order of [`HEADER_KEYS`]: each
@@ -202,27 +221,16 @@ impl<'a> Headers<'a> {
         HEADER_KEYS
             .iter()
             .zip(HEADER_KEY_SLOTS)
-            .filter_map(|(&(name, key), slot)| {
-                Some((name, key, self.slots.get(slot).copied().flatten()?))
-            })
+            .filter_map(|(&(name, key), slot)| Some((name, key, self.at(slot)?)))
     }
 
     /// The grant headers the request carries, in the order of [`GRANT_HEADERS`]: each header's
     /// name and value.
     pub fn grants(&self) -> impl Iterator<Item = (&'static str, &'a str)> + '_ {
-        const SLOTS: [usize; GRANT_HEADERS.len()] = {
-            let mut slots = [0; GRANT_HEADERS.len()];
-            let mut i = 0;
-            while i < GRANT_HEADERS.len() {
-                slots[i] = known_slot(GRANT_HEADERS[i]);
-                i += 1;
-            }
-            slots
-        };
         GRANT_HEADERS
             .iter()
-            .zip(SLOTS)
-            .filter_map(|(&name, slot)| Some((name, self.slots.get(slot).copied().flatten()?)))
+            .zip(GRANT_HEADER_SLOTS)
+            .filter_map(|(&name, slot)| Some((name, self.at(slot)?)))
     }
 
     /// Whether the request sets tags (`x-amz-tagging`).
